@@ -53,6 +53,12 @@ Distribution default_prior(const std::string& f, EffectSign sign, PoolingType po
   throw std::invalid_argument("unknown prior family " + f);
 }
 
+void fill_default_priors(ModelSpec& spec) {
+  for (const auto& f : prior_family_names())
+    if (!spec.priors.family.count(f))
+      spec.priors.family[f] = default_prior(f, spec.media.effect_sign, spec.media.pooling.type);
+}
+
 const char* to_string(ScaleType v) {
   switch (v) {
     case ScaleType::kNone: return "none";

@@ -47,3 +47,27 @@ HERD_HD_INLINE Real log1p_exp(Real x) {
 }
 
 }  // namespace herd::math
+
+namespace herd::math {
+
+/// log Gamma(x) for x > 0 (host: <cmath>; device: CUDA's lgamma/lgammaf).
+HERD_HD_INLINE double lgamma(double x) { return ::lgamma(x); }
+HERD_HD_INLINE float lgamma(float x) { return ::lgammaf(x); }
+
+/// digamma(x) for x > 0: recurrence up to 6, then the asymptotic series (error < 1e-13).
+template <class Real>
+HERD_HD Real digamma(Real x) {
+  using std::log;
+  Real acc = Real(0);
+  while (x < Real(6)) {
+    acc -= Real(1) / x;
+    x += Real(1);
+  }
+  const Real r = Real(1) / x, r2 = r * r;
+  // Bernoulli terms: 1/12, 1/120, 1/252, 1/240, 1/132
+  const Real series =
+      r2 * (Real(1.0 / 12) - r2 * (Real(1.0 / 120) - r2 * (Real(1.0 / 252) - r2 * (Real(1.0 / 240) - r2 * Real(1.0 / 132)))));
+  return acc + log(x) - Real(0.5) * r - series;
+}
+
+}  // namespace herd::math

@@ -103,6 +103,9 @@ struct ModelSpec {
   std::vector<std::string> warnings;  // accepted but suspicious (e.g. a prior set for an unused family)
 };
 
+/// Fills every prior family the spec does not set with its default (for specs built in code).
+void fill_default_priors(ModelSpec& spec);
+
 /// Spellings used in configs and output ("geometric", "hill", ...).
 const char* to_string(ScaleType v);
 const char* to_string(AdstockType v);

@@ -1,0 +1,415 @@
+#pragma once
+// The MMM log density and its gradient, written once for host and device (DESIGN.md §2.1).
+// Reverse mode by hand: a forward pass per geo caches adstocked media and its partials,
+// the likelihood turns mu into d lp / d mu, and a backward pass pushes that into every
+// parameter. No heap, no exceptions: a domain problem makes the result -inf.
+#include <cmath>
+
+#include "herd/core/hd.hpp"
+#include "herd/core/math.hpp"
+#include "herd/model/blocks.hpp"
+#include "herd/model/model_view.hpp"
+
+namespace herd {
+namespace detail {
+
+/// Views into the caller's scratch; the layout matches scratch_size().
+template <class Real>
+struct Workspace {
+  Real* c;    // [dim] constrained parameter values
+  Real* gc;   // [dim] d lp / d constrained
+  Real* mu;   // [T]   mean of one geo, then d lp / d mu
+  Real* w;    // [C*L] adstock weights
+  Real* dwd;  // [C*L]
+  Real* dwp;  // [C*L]
+  Real* a;    // [C*T] adstocked media of one geo
+  Real* dad;  // [C*T] d a / d decay
+  Real* dap;  // [C*T] d a / d peak
+  Real* lb;   // [C]   channel effect on the linear (free) or log (positive) scale
+  Real* glb;  // [C]
+  Real* W;    // [C]   adstock divisor and its derivatives
+  Real* dWd;  // [C]
+  Real* dWp;  // [C]
+};
+
+template <class Real>
+HERD_HD_INLINE Workspace<Real> carve(const ModelView<Real>& m, Real* s) {
+  Workspace<Real> ws;
+  ws.c = s;
+  ws.gc = ws.c + m.dim;
+  ws.mu = ws.gc + m.dim;
+  ws.w = ws.mu + m.T;
+  ws.dwd = ws.w + m.C * m.L;
+  ws.dwp = ws.dwd + m.C * m.L;
+  ws.a = ws.dwp + m.C * m.L;
+  ws.dad = ws.a + m.C * m.T;
+  ws.dap = ws.dad + m.C * m.T;
+  ws.lb = ws.dap + m.C * m.T;
+  ws.glb = ws.lb + m.C;
+  ws.W = ws.glb + m.C;
+  ws.dWd = ws.W + m.C;
+  ws.dWp = ws.dWd + m.C;
+  return ws;
+}
+
+template <class Real>
+HERD_HD_INLINE Real param(const Workspace<Real>& ws, int offset, int i, Real fallback) {
+  return offset >= 0 ? ws.c[offset + i] : fallback;
+}
+
+template <class Real>
+HERD_HD_INLINE void add_grad(const Workspace<Real>& ws, int offset, int i, Real g) {
+  if (offset >= 0) ws.gc[offset + i] += g;
+}
+
+/// Constrains theta into ws.c, adds log-Jacobians and priors; ws.gc gets the prior gradients.
+template <class Real>
+HERD_HD Real transform_and_priors(const ModelView<Real>& m, const Real* theta, const Workspace<Real>& ws) {
+  Real lp = 0;
+  for (int i = 0; i < m.dim; ++i) {
+    const Constrained<Real> k = constrain(m.support[i], theta[i]);
+    ws.c[i] = k.value;
+    ws.gc[i] = Real(0);
+    lp += k.log_jac + prior_lpdf(m.prior[i], k.value, &ws.gc[i]);
+  }
+  return lp;
+}
+
+/// Channel effects on their base scale (lb) and the density of centered hierarchies.
+template <class Real>
+HERD_HD Real effects_forward(const ModelView<Real>& m, const Workspace<Real>& ws) {
+  using std::log;
+  Real lp = 0;
+  for (int ch = 0; ch < m.C; ++ch) {
+    const Real v = ws.c[m.o_effect + ch];
+    const int g = m.group[ch];
+    ws.glb[ch] = Real(0);
+    switch (static_cast<EffectKind>(m.effect_kind[ch])) {
+      case EffectKind::kUnpooled: ws.lb[ch] = m.positive ? log(v) : v; break;
+      case EffectKind::kCentered: {
+        const Real mu = ws.c[m.o_beta_mu + g];
+        const Real sd = ws.c[m.o_beta_sigma + g] * m.multiplier[ch];
+        const Real dz = (v - mu) / sd;
+        lp += -math::log_sqrt_2pi<Real>() - log(sd) - Real(0.5) * dz * dz;
+        ws.gc[m.o_effect + ch] += -dz / sd;
+        ws.gc[m.o_beta_mu + g] += dz / sd;
+        ws.gc[m.o_beta_sigma + g] += (dz * dz - Real(1)) / sd * m.multiplier[ch];
+        ws.lb[ch] = v;
+        break;
+      }
+      case EffectKind::kNoncentered:
+        ws.lb[ch] = ws.c[m.o_beta_mu + g] + ws.c[m.o_beta_sigma + g] * m.multiplier[ch] * v;
+        break;
+    }
+  }
+  return lp;
+}
+
+/// Pushes d lp / d lb back into the effect coordinates and the group parameters.
+template <class Real>
+HERD_HD void effects_backward(const ModelView<Real>& m, const Workspace<Real>& ws) {
+  for (int ch = 0; ch < m.C; ++ch) {
+    const Real v = ws.c[m.o_effect + ch];
+    const Real g_lb = ws.glb[ch];
+    const int g = m.group[ch];
+    switch (static_cast<EffectKind>(m.effect_kind[ch])) {
+      case EffectKind::kUnpooled: ws.gc[m.o_effect + ch] += m.positive ? g_lb / v : g_lb; break;
+      case EffectKind::kCentered: ws.gc[m.o_effect + ch] += g_lb; break;
+      case EffectKind::kNoncentered: {
+        const Real sg = ws.c[m.o_beta_sigma + g];
+        ws.gc[m.o_beta_mu + g] += g_lb;
+        ws.gc[m.o_beta_sigma + g] += g_lb * m.multiplier[ch] * v;
+        ws.gc[m.o_effect + ch] += g_lb * sg * m.multiplier[ch];
+        break;
+      }
+    }
+  }
+}
+
+template <class Real>
+HERD_HD void adstock_setup(const ModelView<Real>& m, const Workspace<Real>& ws) {
+  for (int ch = 0; ch < m.C; ++ch) {
+    const Real decay = param(ws, m.o_decay, ch, Real(0));
+    const Real peak = param(ws, m.o_peak, ch, Real(0));
+    const AdstockWeights<Real> aw = adstock_weights(m.adstock, m.normalize, m.L, decay, peak, ws.w + ch * m.L,
+                                                    ws.dwd + ch * m.L, ws.dwp + ch * m.L);
+    ws.W[ch] = aw.W;
+    ws.dWd[ch] = aw.dW_dd;
+    ws.dWp[ch] = aw.dW_dp;
+  }
+}
+
+/// Effect of channel ch in geo g (user scale after exp for positive effects).
+template <class Real>
+HERD_HD_INLINE Real geo_effect(const ModelView<Real>& m, const Workspace<Real>& ws, int g, int ch) {
+  using std::exp;
+  Real eta = ws.lb[ch];
+  if (m.panel) eta += ws.c[m.o_tau + ch] * ws.c[m.o_geo_z + g * m.C + ch];
+  return m.positive ? exp(eta) : eta;
+}
+
+/// mu for geo g into ws.mu; caches adstocked media (and its partials) in ws.a/dad/dap.
+/// media_out (optional) receives each channel's term eff * S(a) as [C][T].
+template <class Real>
+HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, int g, Real* media_out) {
+  const int T = m.T, L = m.L;
+  Real* mu = ws.mu;
+  const Real alpha = ws.c[m.o_intercept + g];
+  const Real trend = param(ws, m.o_trend, 0, Real(0));
+  for (int t = 0; t < T; ++t) mu[t] = alpha + trend * Real(t + 1) / Real(T);
+  for (int s = 0; s < m.S; ++s) {
+    const Real coef = ws.c[m.o_season + s];
+    const Real* basis = m.season + s * T;
+    for (int t = 0; t < T; ++t) mu[t] += coef * basis[t];
+  }
+  for (int k = 0; k < m.K; ++k) {
+    const Real coef = ws.c[m.o_control + k];
+    const Real* zk = m.z + (g * m.K + k) * T;
+    for (int t = 0; t < T; ++t) mu[t] += coef * zk[t];
+  }
+  for (int ch = 0; ch < m.C; ++ch) {
+    const Real* x = m.x + (g * m.C + ch) * T;
+    const Real* w = ws.w + ch * L;
+    const Real* dwd = ws.dwd + ch * L;
+    const Real* dwp = ws.dwp + ch * L;
+    Real* a = ws.a + ch * T;
+    Real* dad = ws.dad + ch * T;
+    Real* dap = ws.dap + ch * T;
+    const Real W = ws.W[ch], dWd = ws.dWd[ch], dWp = ws.dWp[ch];
+    const Real eff = geo_effect(m, ws, g, ch);
+    const Real p1 = param(ws, m.o_sat1, ch, Real(0));
+    const Real p2 = param(ws, m.o_sat2, ch, Real(0));
+    for (int t = 0; t < T; ++t) {
+      // Weeks before the data count as zero spend, so the lag sum stops at t.
+      Real raw = 0, rd = 0, rp = 0;
+      const int lmax = t < L - 1 ? t : L - 1;
+      for (int l = 0; l <= lmax; ++l) {
+        const Real xv = x[t - l];
+        raw += w[l] * xv;
+        rd += dwd[l] * xv;
+        rp += dwp[l] * xv;
+      }
+      const Real av = raw / W;
+      a[t] = av;
+      dad[t] = (rd - av * dWd) / W;
+      dap[t] = (rp - av * dWp) / W;
+      const Real term = eff * saturate(m.saturation, av, p1, p2).value;
+      mu[t] += term;
+      if (media_out) media_out[ch * T + t] = term;
+    }
+  }
+}
+
+/// Likelihood of geo g given ws.mu; overwrites ws.mu with d lp / d mu. Returns the log
+/// likelihood without the terms that are the same for every observation (added once).
+template <class Real>
+HERD_HD Real likelihood_geo(const ModelView<Real>& m, const Workspace<Real>& ws, int g, Real* g_sigma, Real* g_nu,
+                            Real* pointwise) {
+  using std::log;
+  const Real* y = m.y + g * m.T;
+  const Real sigma = ws.c[m.o_sigma];
+  const Real s2 = sigma * sigma;
+  Real lp = 0;
+  if (m.likelihood == LikelihoodType::kStudentT) {
+    const Real nu = ws.c[m.o_nu];
+    for (int t = 0; t < m.T; ++t) {
+      const Real r = y[t] - ws.mu[t];
+      const Real q = Real(1) + r * r / (nu * s2);
+      const Real lq = log(q);
+      const Real term = -Real(0.5) * (nu + Real(1)) * lq;
+      lp += term;
+      if (pointwise) pointwise[t] = term;
+      ws.mu[t] = (nu + Real(1)) * r / (nu * s2 * q);
+      *g_sigma += (nu + Real(1)) * r * r / (nu * s2 * sigma * q);
+      *g_nu += Real(-0.5) * lq + (nu + Real(1)) * r * r / (Real(2) * nu * nu * s2 * q);
+    }
+  } else {
+    for (int t = 0; t < m.T; ++t) {
+      const Real r = y[t] - ws.mu[t];
+      const Real term = Real(-0.5) * r * r / s2;
+      lp += term;
+      if (pointwise) pointwise[t] = term;
+      ws.mu[t] = r / s2;
+      *g_sigma += r * r / (s2 * sigma);
+    }
+  }
+  return lp;
+}
+
+/// Terms of the likelihood shared by every observation (normalizing constants), per observation,
+/// with their derivatives in sigma and nu.
+template <class Real>
+HERD_HD Real likelihood_constant(const ModelView<Real>& m, const Workspace<Real>& ws, Real* dsigma, Real* dnu) {
+  using std::log;
+  const Real sigma = ws.c[m.o_sigma];
+  *dsigma = Real(-1) / sigma;
+  *dnu = Real(0);
+  Real c = -log(sigma);
+  if (m.likelihood == LikelihoodType::kStudentT) {
+    const Real nu = ws.c[m.o_nu];
+    const Real h = Real(0.5) * (nu + Real(1));
+    c += math::lgamma(h) - math::lgamma(Real(0.5) * nu) - Real(0.5) * log(nu * Real(3.14159265358979323846));
+    *dnu = Real(0.5) * (math::digamma(h) - math::digamma(Real(0.5) * nu) - Real(1) / nu);
+  } else {
+    c -= math::log_sqrt_2pi<Real>();
+  }
+  return c;
+}
+
+/// Backward pass for geo g: ws.mu holds d lp / d mu.
+template <class Real>
+HERD_HD void backward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, int g) {
+  const int T = m.T;
+  const Real* gmu = ws.mu;
+  Real g_alpha = 0, g_trend = 0;
+  for (int t = 0; t < T; ++t) {
+    g_alpha += gmu[t];
+    g_trend += gmu[t] * Real(t + 1) / Real(T);
+  }
+  ws.gc[m.o_intercept + g] += g_alpha;
+  add_grad(ws, m.o_trend, 0, g_trend);
+  for (int s = 0; s < m.S; ++s) {
+    const Real* basis = m.season + s * T;
+    Real acc = 0;
+    for (int t = 0; t < T; ++t) acc += gmu[t] * basis[t];
+    ws.gc[m.o_season + s] += acc;
+  }
+  for (int k = 0; k < m.K; ++k) {
+    const Real* zk = m.z + (g * m.K + k) * T;
+    Real acc = 0;
+    for (int t = 0; t < T; ++t) acc += gmu[t] * zk[t];
+    ws.gc[m.o_control + k] += acc;
+  }
+  for (int ch = 0; ch < m.C; ++ch) {
+    const Real* a = ws.a + ch * T;
+    const Real* dad = ws.dad + ch * T;
+    const Real* dap = ws.dap + ch * T;
+    const Real eff = geo_effect(m, ws, g, ch);
+    const Real p1 = param(ws, m.o_sat1, ch, Real(0));
+    const Real p2 = param(ws, m.o_sat2, ch, Real(0));
+    Real g_eff = 0, g_p1 = 0, g_p2 = 0, g_decay = 0, g_peak = 0;
+    for (int t = 0; t < T; ++t) {
+      const Saturated<Real> s = saturate(m.saturation, a[t], p1, p2);
+      g_eff += gmu[t] * s.value;
+      const Real gs = gmu[t] * eff;
+      g_p1 += gs * s.d_p1;
+      g_p2 += gs * s.d_p2;
+      const Real ga = gs * s.d_a;
+      g_decay += ga * dad[t];
+      g_peak += ga * dap[t];
+    }
+    add_grad(ws, m.o_sat1, ch, g_p1);
+    add_grad(ws, m.o_sat2, ch, g_p2);
+    add_grad(ws, m.o_decay, ch, g_decay);
+    add_grad(ws, m.o_peak, ch, g_peak);
+    const Real g_eta = m.positive ? g_eff * eff : g_eff;
+    ws.glb[ch] += g_eta;
+    if (m.panel) {
+      const int iz = m.o_geo_z + g * m.C + ch;
+      ws.gc[m.o_tau + ch] += g_eta * ws.c[iz];
+      ws.gc[iz] += g_eta * ws.c[m.o_tau + ch];
+    }
+  }
+}
+
+/// Lift-test calibration terms: lift ~ Normal(beta_c (S(ss(x1)) - S(ss(x0))), sd), with ss
+/// the steady-state adstock of a constant weekly spend.
+template <class Real>
+HERD_HD Real lift_terms(const ModelView<Real>& m, const Workspace<Real>& ws) {
+  using std::exp;
+  using std::log;
+  Real lp = 0;
+  for (int j = 0; j < m.n_lift; ++j) {
+    const LiftView<Real> lt = m.lift[j];
+    const int ch = lt.channel;
+    const Real beta = m.positive ? exp(ws.lb[ch]) : ws.lb[ch];
+    AdstockWeights<Real> gain{Real(1), Real(0), Real(0)};
+    if (!m.normalize)
+      gain = adstock_gain(m.L, ws.w + ch * m.L, ws.dwd + ch * m.L, ws.dwp + ch * m.L);
+    const Real p1 = param(ws, m.o_sat1, ch, Real(0));
+    const Real p2 = param(ws, m.o_sat2, ch, Real(0));
+    const Saturated<Real> s1 = saturate(m.saturation, lt.spend_after * gain.W, p1, p2);
+    const Saturated<Real> s0 = saturate(m.saturation, lt.spend_before * gain.W, p1, p2);
+    const Real pred = beta * (s1.value - s0.value);
+    const Real r = (lt.lift - pred) / lt.sd;
+    lp += -math::log_sqrt_2pi<Real>() - log(lt.sd) - Real(0.5) * r * r;
+    const Real g_pred = r / lt.sd;
+    const Real g_beta = g_pred * (s1.value - s0.value);
+    ws.glb[ch] += m.positive ? g_beta * beta : g_beta;
+    const Real g1 = g_pred * beta, g0 = -g_pred * beta;
+    add_grad(ws, m.o_sat1, ch, g1 * s1.d_p1 + g0 * s0.d_p1);
+    add_grad(ws, m.o_sat2, ch, g1 * s1.d_p2 + g0 * s0.d_p2);
+    const Real g_gain = g1 * s1.d_a * lt.spend_after + g0 * s0.d_a * lt.spend_before;
+    add_grad(ws, m.o_decay, ch, g_gain * gain.dW_dd);
+    add_grad(ws, m.o_peak, ch, g_gain * gain.dW_dp);
+  }
+  return lp;
+}
+
+}  // namespace detail
+
+/// log p(theta | data) up to nothing (all normalizing constants of priors and likelihood
+/// included), on the unconstrained scale with Jacobians; grad gets d/dtheta. scratch must
+/// hold scratch_size(m) Reals. Returns -inf where the density is not finite.
+template <class Real>
+HERD_HD Real log_density_grad(const ModelView<Real>& m, const Real* theta, Real* grad, Real* scratch) {
+  const detail::Workspace<Real> ws = detail::carve(m, scratch);
+  Real lp = detail::transform_and_priors(m, theta, ws);
+  lp += detail::effects_forward(m, ws);
+  detail::adstock_setup(m, ws);
+  Real g_sigma = 0, g_nu = 0;
+  for (int g = 0; g < m.G; ++g) {
+    detail::forward_geo(m, ws, g, static_cast<Real*>(nullptr));
+    lp += detail::likelihood_geo(m, ws, g, &g_sigma, &g_nu, static_cast<Real*>(nullptr));
+    detail::backward_geo(m, ws, g);
+  }
+  Real dsigma = 0, dnu = 0;
+  const Real n_obs = Real(m.G) * Real(m.T);
+  lp += n_obs * detail::likelihood_constant(m, ws, &dsigma, &dnu) + m.y_log_jacobian;
+  ws.gc[m.o_sigma] += g_sigma + n_obs * dsigma;
+  if (m.o_nu >= 0) ws.gc[m.o_nu] += g_nu + n_obs * dnu;
+  lp += detail::lift_terms(m, ws);
+  detail::effects_backward(m, ws);
+  for (int i = 0; i < m.dim; ++i) {
+    const Constrained<Real> k = constrain(m.support[i], theta[i]);
+    grad[i] = ws.gc[i] * k.dvalue_du + k.dlogjac_du;
+  }
+  return math::is_finite(lp) ? lp : math::neg_inf<Real>();
+}
+
+/// The mean of the likelihood, mu[g * T + t] (log scale for lognormal), and optionally each
+/// channel's term media[(g * C + c) * T + t], all in scaled units, at unconstrained theta.
+template <class Real>
+HERD_HD void mean_function(const ModelView<Real>& m, const Real* theta, Real* mu, Real* media, Real* scratch) {
+  const detail::Workspace<Real> ws = detail::carve(m, scratch);
+  detail::transform_and_priors(m, theta, ws);
+  detail::effects_forward(m, ws);
+  detail::adstock_setup(m, ws);
+  for (int g = 0; g < m.G; ++g) {
+    detail::forward_geo(m, ws, g, media ? media + g * m.C * m.T : static_cast<Real*>(nullptr));
+    for (int t = 0; t < m.T; ++t) mu[g * m.T + t] = ws.mu[t];
+  }
+}
+
+/// Pointwise log likelihood ll[g * T + t] (for LOO), every constant included.
+template <class Real>
+HERD_HD void log_likelihood_pointwise(const ModelView<Real>& m, const Real* theta, Real* ll, Real* scratch) {
+  using std::log;
+  const detail::Workspace<Real> ws = detail::carve(m, scratch);
+  detail::transform_and_priors(m, theta, ws);
+  detail::effects_forward(m, ws);
+  detail::adstock_setup(m, ws);
+  Real dsigma = 0, dnu = 0, g_sigma = 0, g_nu = 0;
+  const Real c = detail::likelihood_constant(m, ws, &dsigma, &dnu);
+  for (int g = 0; g < m.G; ++g) {
+    detail::forward_geo(m, ws, g, static_cast<Real*>(nullptr));
+    detail::likelihood_geo(m, ws, g, &g_sigma, &g_nu, ll + g * m.T);
+    for (int t = 0; t < m.T; ++t) {
+      ll[g * m.T + t] += c;
+      // lognormal: density of y itself, so the -log y Jacobian belongs to each observation.
+      if (m.likelihood == LikelihoodType::kLognormal) ll[g * m.T + t] -= m.y[g * m.T + t];
+    }
+  }
+}
+
+}  // namespace herd
