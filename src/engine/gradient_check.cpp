@@ -54,7 +54,10 @@ void accumulate(const Model& model, const std::vector<double>& theta, GradientCh
     // is ~1e-9; it matters only where |lp| is astronomical. A wrong adjoint is off by O(1).
     const double h = kStep * std::max(1.0, std::abs(theta[i]));
     const double roundoff = 16 * std::numeric_limits<double>::epsilon() * std::abs(lp) / h;
-    const double unresolved = 2 * fd_err[i] + roundoff;
+    // The analytic gradient in Real carries its own rounding, about eps_Real |lp| (terms of
+    // the size of lp are summed): negligible in double, the bar for float at extreme points.
+    const double own = 16 * static_cast<double>(std::numeric_limits<Real>::epsilon()) * std::abs(lp);
+    const double unresolved = 2 * fd_err[i] + roundoff + own;
     double err = std::max(0.0, std::abs(ga[i] - fd[i]) - unresolved) / std::max(1.0, std::abs(fd[i]));
     if (!std::isfinite(err)) err = std::numeric_limits<double>::infinity();
     if (err >= it->worst) {

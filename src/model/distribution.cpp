@@ -1,5 +1,7 @@
 #include "herd/model/distribution.hpp"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cstdlib>
 #include <sstream>
@@ -105,15 +107,13 @@ Distribution parse_distribution(std::string_view text) {
 }
 
 std::string to_string(const Distribution& d) {
-  std::ostringstream o;
-  o.precision(17);
   for (const auto& f : kFamilies) {
     if (f.family != d.family) continue;
-    o << f.name << "(";
+    // fmt's "{}" is the shortest text that reads back to the same double.
     const double v[3] = {d.a, d.b, d.c};
-    for (int i = 0; i < f.nargs; ++i) o << (i ? ", " : "") << v[i];
-    o << ")";
-    return o.str();
+    std::string out = std::string(f.name) + "(";
+    for (int i = 0; i < f.nargs; ++i) out += (i ? ", " : "") + fmt::format("{}", v[i]);
+    return out + ")";
   }
   return "none";
 }

@@ -49,6 +49,7 @@ ModelView<Real> ModelData<Real>::view() const {
   v.lift = lift.data();
   v.support = support.data();
   v.prior = prior.data();
+  v.effect_prior = effect_prior.data();
   return v;
 }
 
@@ -254,6 +255,7 @@ void Model::fill(ModelData<Real>& out) const {
       out.season[static_cast<size_t>((2 * (h - 1)) * v.T + t)] = static_cast<Real>(std::sin(arg));
       out.season[static_cast<size_t>((2 * (h - 1) + 1) * v.T + t)] = static_cast<Real>(std::cos(arg));
     }
+  out.effect_prior.clear();
   out.effect_kind.resize(d.C);
   out.group.resize(d.C);
   out.multiplier.resize(d.C);
@@ -266,7 +268,13 @@ void Model::fill(ModelData<Real>& out) const {
     out.group[c] = pooled ? g : -1;
     const auto it = spec_.media.pooling.multipliers.find(d.channels[c]);
     out.multiplier[c] = static_cast<Real>(it == spec_.media.pooling.multipliers.end() ? 1.0 : it->second);
+    const auto own = spec_.priors.overrides.find("beta[" + d.channels[c] + "]");
+    out.effect_prior.push_back(make_prior_view<Real>(pooled && own != spec_.priors.overrides.end() ? own->second
+                                                                                                 : Distribution{}));
   }
+  double level = 0;
+  for (double y : d.outcome) level += y / d.outcome_scale;
+  b.lift_level = static_cast<Real>(level / static_cast<double>(d.outcome.size()));
   out.lift.clear();
   for (const auto& lt : spec_.lift_tests) {
     int c = 0;
@@ -344,6 +352,10 @@ std::string Model::describe() const {
     }
     o << std::setw(static_cast<int>(w) + 2) << p.name << std::setw(16) << support_text(p.support) << prior << "\n";
   }
+  for (int c = 0; c < data_.C; ++c)
+    if (d64_.effect_prior[c].family != Family::kNone)
+      o << "beta[" << data_.channels[c] << "] also ~ " << to_string(spec_.priors.overrides.at("beta[" + data_.channels[c] + "]"))
+        << " (its own prior, a factor on top of the hierarchy)\n";
   return o.str();
 }
 

@@ -6,13 +6,6 @@
 
 namespace herd {
 
-std::string located(const std::string& file, int line, int col, const std::string& message) {
-  std::string out = file;
-  if (line > 0) out += ":" + std::to_string(line);
-  if (line > 0 && col > 0) out += ":" + std::to_string(col);
-  return out + ": " + message;
-}
-
 const Distribution& PriorSpec::get(const std::string& family_name, const std::string& label) const {
   if (auto it = overrides.find(family_name + "[" + label + "]"); it != overrides.end()) return it->second;
   auto it = family.find(family_name);

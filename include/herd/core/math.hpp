@@ -2,17 +2,18 @@
 // Device-safe scalar math used by the model and samplers. Overloads for float and double
 // resolve to the CUDA intrinsics in device code and to <cmath> on the host.
 #include <cmath>
-#include <limits>
 
 #include "herd/core/hd.hpp"
 
 namespace herd::math {
 
+// HUGE_VAL rather than numeric_limits<>::infinity(): the latter is a host-only constexpr
+// function that device code may not call.
 template <class Real>
-HERD_HD_INLINE Real inf() { return std::numeric_limits<Real>::infinity(); }
+HERD_HD_INLINE Real inf() { return static_cast<Real>(HUGE_VAL); }
 
 template <class Real>
-HERD_HD_INLINE Real neg_inf() { return -std::numeric_limits<Real>::infinity(); }
+HERD_HD_INLINE Real neg_inf() { return -static_cast<Real>(HUGE_VAL); }
 
 template <class Real>
 HERD_HD_INLINE Real log_sqrt_2pi() { return Real(0.91893853320467274178); }

@@ -78,6 +78,7 @@ HERD_HD Real transform_and_priors(const ModelView<Real>& m, const Real* theta, c
 /// Channel effects on their base scale (lb) and the density of centered hierarchies.
 template <class Real>
 HERD_HD Real effects_forward(const ModelView<Real>& m, const Workspace<Real>& ws) {
+  using std::exp;
   using std::log;
   Real lp = 0;
   for (int ch = 0; ch < m.C; ++ch) {
@@ -100,6 +101,14 @@ HERD_HD Real effects_forward(const ModelView<Real>& m, const Workspace<Real>& ws
       case EffectKind::kNoncentered:
         ws.lb[ch] = ws.c[m.o_beta_mu + g] + ws.c[m.o_beta_sigma + g] * m.multiplier[ch] * v;
         break;
+    }
+    if (m.effect_prior[ch].family != Family::kNone) {
+      // A pooled channel's own prior multiplies the hierarchy's density: a soft constraint
+      // on the effect itself, so it acts on beta, not on its log.
+      const Real beta = m.positive ? exp(ws.lb[ch]) : ws.lb[ch];
+      Real g_beta = 0;
+      lp += prior_lpdf(m.effect_prior[ch], beta, &g_beta);
+      ws.glb[ch] += m.positive ? g_beta * beta : g_beta;
     }
   }
   return lp;
@@ -330,13 +339,18 @@ HERD_HD Real lift_terms(const ModelView<Real>& m, const Workspace<Real>& ws) {
     const Real p2 = param(ws, m.o_sat2, ch, Real(0));
     const Saturated<Real> s1 = saturate(m.saturation, lt.spend_after * gain.W, p1, p2);
     const Saturated<Real> s0 = saturate(m.saturation, lt.spend_before * gain.W, p1, p2);
-    const Real pred = beta * (s1.value - s0.value);
+    // The channel's term moves mu by delta; on the lognormal (log) scale that multiplies the
+    // outcome, so the lift is taken at the average week: level * (exp(delta) - 1).
+    const Real delta = beta * (s1.value - s0.value);
+    const bool multiplicative = m.likelihood == LikelihoodType::kLognormal;
+    const Real grow = multiplicative ? m.lift_level * exp(delta) : Real(1);
+    const Real pred = multiplicative ? grow - m.lift_level : delta;
     const Real r = (lt.lift - pred) / lt.sd;
     lp += -math::log_sqrt_2pi<Real>() - log(lt.sd) - Real(0.5) * r * r;
-    const Real g_pred = r / lt.sd;
-    const Real g_beta = g_pred * (s1.value - s0.value);
+    const Real g_delta = r / lt.sd * grow;
+    const Real g_beta = g_delta * (s1.value - s0.value);
     ws.glb[ch] += m.positive ? g_beta * beta : g_beta;
-    const Real g1 = g_pred * beta, g0 = -g_pred * beta;
+    const Real g1 = g_delta * beta, g0 = -g_delta * beta;
     add_grad(ws, m.o_sat1, ch, g1 * s1.d_p1 + g0 * s0.d_p1);
     add_grad(ws, m.o_sat2, ch, g1 * s1.d_p2 + g0 * s0.d_p2);
     const Real g_gain = g1 * s1.d_a * lt.spend_after + g0 * s0.d_a * lt.spend_before;

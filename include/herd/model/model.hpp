@@ -29,6 +29,7 @@ struct ModelData {
   std::vector<LiftView<Real>> lift;
   std::vector<SupportView<Real>> support;
   std::vector<PriorView<Real>> prior;
+  std::vector<PriorView<Real>> effect_prior;
   ModelView<Real> view() const;
 };
 

@@ -50,6 +50,10 @@ struct ModelView {
   const int* group;        // [C] group index, -1 when ungrouped
   const Real* multiplier;  // [C] pooling multiplier s_c
   const LiftView<Real>* lift;  // [n_lift]
+  Real lift_level;             // lognormal: the average scaled outcome, where lifts are taken
+  // [C] an extra prior factor on a pooled channel's effect (beta[ch] set in the config);
+  // Family::kNone for all others.
+  const PriorView<Real>* effect_prior;
 
   // Parameter layout: offsets into theta, -1 where a block is absent.
   int o_intercept;  // G

@@ -93,6 +93,8 @@ inline Model make_model(const Options& o, std::uint64_t seed) {
   fill_default_priors(spec);
   // One override, so per-label priors are exercised.
   spec.priors.overrides["adstock_decay[ch0]"] = Distribution{Family::kBeta, 2, 2, 0};
+  // And a pooled channel's own effect prior (ch0 is grouped whenever C >= 1).
+  spec.priors.overrides["beta[ch0]"] = Distribution{Family::kNormal, 0.3, 0.5, 0};
   for (int j = 0; j < o.lift_tests; ++j) {
     LiftTest lt;
     lt.channel = d.channels[static_cast<size_t>(j % o.C)];
@@ -100,7 +102,8 @@ inline Model make_model(const Options& o, std::uint64_t seed) {
     lt.spend_after = d.media_scale[static_cast<size_t>(j % o.C)] * 1.3;
     lt.lift = 50.0 * (1 + u01(rng));
     lt.lift_sd = 20.0;
-    if (o.likelihood != LikelihoodType::kLognormal) spec.lift_tests.push_back(lt);
+    if (o.likelihood == LikelihoodType::kLognormal) lt.lift = 0.05 * d.outcome_scale * (1 + u01(rng));
+    spec.lift_tests.push_back(lt);
   }
   return Model(spec, d);
 }

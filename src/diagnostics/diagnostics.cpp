@@ -1,0 +1,1 @@
+// placeholder: MCMC diagnostics arrive with the sampler issue
