@@ -11,6 +11,8 @@
 #include "herd/core/error.hpp"
 #include "herd/core/version.hpp"
 #include "herd/data/dataset.hpp"
+#include "herd/engine/device.hpp"
+#include "herd/engine/fit.hpp"
 #include "herd/engine/gradient_check.hpp"
 #include "herd/model/model.hpp"
 
@@ -57,6 +59,48 @@ int run_describe(const std::string& config) {
   return 0;
 }
 
+struct FitArgs {
+  std::string config, out, draws_csv, device = "cpu", precision = "float64", algorithm;
+  int threads = 0, chains = 0, warmup = -1, draws = 0;
+  long long seed = -1;
+  bool quiet = false;
+};
+
+int run_fit(const FitArgs& a) {
+  // Not built yet, so refused outright instead of quietly running something else.
+  if (!a.out.empty())
+    throw InputError("--out: HDF5 output is not implemented yet (issue 4); use --draws-csv FILE meanwhile");
+  if (a.device == "cuda")
+    throw InputError(cuda_built() ? "--device cuda: the CUDA sampler is not implemented yet (issue 5)"
+                                  : "--device cuda: herd was built without CUDA (configure with -DHERD_CUDA=ON)");
+  if (a.precision == "float32")
+    throw InputError("--precision float32: float32 sampling comes with the CUDA backend (issue 5)");
+  const Model model = load_model(a.config);
+  SamplerOptions opt = options_from(model.spec());
+  const std::string algorithm = a.algorithm.empty() ? model.spec().sampler.algorithm : a.algorithm;
+  if (algorithm == "chees") throw InputError("--algorithm chees: ChEES-HMC is not implemented yet (issue 3)");
+  if (a.chains > 0) opt.chains = a.chains;
+  if (a.warmup >= 0) opt.warmup = a.warmup;
+  if (a.draws > 0) opt.draws = a.draws;
+  if (a.seed >= 0) opt.seed = static_cast<std::uint64_t>(a.seed);
+  opt.threads = a.threads;
+  if (!a.quiet) {
+    fmt::print("{}: {} parameters, {} chains x ({} warmup + {} draws), NUTS, seed {}\n", model.spec().name,
+               model.dim(), opt.chains, opt.warmup, opt.draws, opt.seed);
+    fmt::print("priors:\n{}\n", model.describe());
+  }
+  FitResult fit;
+  try {
+    fit = fit_model(model, opt);
+  } catch (const ModelError& e) {
+    fmt::print(stderr, "herd: {}: failed: {}\n", model.spec().name, e.what());
+    return 1;
+  }
+  print_summary(std::cout, model, fit, opt.max_depth);
+  if (!a.draws_csv.empty()) write_draws_csv(a.draws_csv, model, fit);
+  return 0;
+}
+
 }  // namespace
 }  // namespace herd
 
@@ -77,6 +121,21 @@ int main(int argc, char** argv) {
   auto* describe = app.add_subcommand("describe", "Print the resolved config, the data summary and every parameter's prior");
   describe->add_option("CONFIG", config, "model config (TOML)")->required();
 
+  herd::FitArgs fa;
+  auto* fit = app.add_subcommand("fit", "Sample a model with NUTS and print its summary");
+  fit->add_option("CONFIG", fa.config, "model config (TOML)")->required();
+  fit->add_option("--out", fa.out, "HDF5 output file (not implemented yet)");
+  fit->add_option("--draws-csv", fa.draws_csv, "write every draw as CSV");
+  fit->add_option("--device", fa.device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  fit->add_option("--threads", fa.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  fit->add_option("--precision", fa.precision, "float64 | float32")->check(CLI::IsMember({"float64", "float32"}));
+  fit->add_option("--chains", fa.chains, "chains per model")->check(CLI::PositiveNumber);
+  fit->add_option("--warmup", fa.warmup, "warmup iterations")->check(CLI::NonNegativeNumber);
+  fit->add_option("--draws", fa.draws, "draws per chain")->check(CLI::PositiveNumber);
+  fit->add_option("--seed", fa.seed, "random seed")->check(CLI::NonNegativeNumber);
+  fit->add_option("--algorithm", fa.algorithm, "nuts | chees")->check(CLI::IsMember({"nuts", "chees"}));
+  fit->add_flag("--quiet", fa.quiet, "print only the summary");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -88,6 +147,7 @@ int main(int argc, char** argv) {
   try {
     if (check->parsed()) return herd::run_check_gradient(config, points, seed, precision);
     if (describe->parsed()) return herd::run_describe(config);
+    if (fit->parsed()) return herd::run_fit(fa);
   } catch (const herd::InputError& e) {
     fmt::print(stderr, "herd: error: {}\n", e.what());
     return 2;

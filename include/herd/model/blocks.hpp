@@ -119,8 +119,9 @@ struct Saturated {
 
 /// linear: a; log: log a (a > 0, else -inf); hill(kappa=p1, slope=p2): a^s / (a^s + k^s);
 /// logistic(lambda=p1): (1 - e^(-lambda a)) / (1 + e^(-lambda a)) = tanh(lambda a / 2).
+/// log_p1 = log(p1), hoisted by callers that evaluate one channel over many weeks.
 template <class Real>
-HERD_HD_INLINE Saturated<Real> saturate(SaturationType type, Real a, Real p1, Real p2) {
+HERD_HD_INLINE Saturated<Real> saturate(SaturationType type, Real a, Real p1, Real p2, Real log_p1) {
   using std::log;
   using std::tanh;
   switch (type) {
@@ -130,7 +131,7 @@ HERD_HD_INLINE Saturated<Real> saturate(SaturationType type, Real a, Real p1, Re
     case SaturationType::kHill: {
       if (!(a > Real(0))) return {Real(0), Real(0), Real(0), Real(0)};
       // In log space: S = inv_logit(s (log a - log k)), stable for tiny and huge ratios.
-      const Real q = log(a) - log(p1);
+      const Real q = log(a) - log_p1;
       const Real s = math::inv_logit(p2 * q);
       const Real ds = s * (Real(1) - s);
       return {s, ds * p2 / a, -ds * p2 / p1, ds * q};
@@ -143,6 +144,12 @@ HERD_HD_INLINE Saturated<Real> saturate(SaturationType type, Real a, Real p1, Re
     case SaturationType::kLinear:
     default: return {a, Real(1), Real(0), Real(0)};
   }
+}
+
+template <class Real>
+HERD_HD_INLINE Saturated<Real> saturate(SaturationType type, Real a, Real p1, Real p2) {
+  using std::log;
+  return saturate(type, a, p1, p2, type == SaturationType::kHill ? log(p1) : Real(0));
 }
 
 }  // namespace herd

@@ -25,6 +25,10 @@ struct Workspace {
   Real* a;    // [C*T] adstocked media of one geo
   Real* dad;  // [C*T] d a / d decay
   Real* dap;  // [C*T] d a / d peak
+  Real* sv;   // [C*T] S(a), then its derivatives in a, p1, p2 (cached for the backward pass)
+  Real* sda;  // [C*T]
+  Real* sd1;  // [C*T]
+  Real* sd2;  // [C*T]
   Real* lb;   // [C]   channel effect on the linear (free) or log (positive) scale
   Real* glb;  // [C]
   Real* W;    // [C]   adstock divisor and its derivatives
@@ -44,7 +48,11 @@ HERD_HD_INLINE Workspace<Real> carve(const ModelView<Real>& m, Real* s) {
   ws.a = ws.dwp + m.C * m.L;
   ws.dad = ws.a + m.C * m.T;
   ws.dap = ws.dad + m.C * m.T;
-  ws.lb = ws.dap + m.C * m.T;
+  ws.sv = ws.dap + m.C * m.T;
+  ws.sda = ws.sv + m.C * m.T;
+  ws.sd1 = ws.sda + m.C * m.T;
+  ws.sd2 = ws.sd1 + m.C * m.T;
+  ws.lb = ws.sd2 + m.C * m.T;
   ws.glb = ws.lb + m.C;
   ws.W = ws.glb + m.C;
   ws.dWd = ws.W + m.C;
@@ -188,6 +196,12 @@ HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, in
     const Real eff = geo_effect(m, ws, g, ch);
     const Real p1 = param(ws, m.o_sat1, ch, Real(0));
     const Real p2 = param(ws, m.o_sat2, ch, Real(0));
+    const Real log_p1 = m.saturation == SaturationType::kHill ? std::log(p1) : Real(0);
+    Real* sv = ws.sv + ch * T;
+    Real* sda = ws.sda + ch * T;
+    Real* sd1 = ws.sd1 + ch * T;
+    Real* sd2 = ws.sd2 + ch * T;
+    const bool delayed = m.adstock == AdstockType::kDelayed;
     for (int t = 0; t < T; ++t) {
       // Weeks before the data count as zero spend, so the lag sum stops at t.
       Real raw = 0, rd = 0, rp = 0;
@@ -196,13 +210,18 @@ HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, in
         const Real xv = x[t - l];
         raw += w[l] * xv;
         rd += dwd[l] * xv;
-        rp += dwp[l] * xv;
+        if (delayed) rp += dwp[l] * xv;
       }
       const Real av = raw / W;
       a[t] = av;
       dad[t] = (rd - av * dWd) / W;
-      dap[t] = (rp - av * dWp) / W;
-      const Real term = eff * saturate(m.saturation, av, p1, p2).value;
+      dap[t] = delayed ? (rp - av * dWp) / W : Real(0);
+      const Saturated<Real> st = saturate(m.saturation, av, p1, p2, log_p1);
+      sv[t] = st.value;
+      sda[t] = st.d_a;
+      sd1[t] = st.d_p1;
+      sd2[t] = st.d_p2;
+      const Real term = eff * st.value;
       mu[t] += term;
       if (media_out) media_out[ch * T + t] = term;
     }
@@ -290,20 +309,20 @@ HERD_HD void backward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, i
     ws.gc[m.o_control + k] += acc;
   }
   for (int ch = 0; ch < m.C; ++ch) {
-    const Real* a = ws.a + ch * T;
     const Real* dad = ws.dad + ch * T;
     const Real* dap = ws.dap + ch * T;
+    const Real* sv = ws.sv + ch * T;
+    const Real* sda = ws.sda + ch * T;
+    const Real* sd1 = ws.sd1 + ch * T;
+    const Real* sd2 = ws.sd2 + ch * T;
     const Real eff = geo_effect(m, ws, g, ch);
-    const Real p1 = param(ws, m.o_sat1, ch, Real(0));
-    const Real p2 = param(ws, m.o_sat2, ch, Real(0));
     Real g_eff = 0, g_p1 = 0, g_p2 = 0, g_decay = 0, g_peak = 0;
     for (int t = 0; t < T; ++t) {
-      const Saturated<Real> s = saturate(m.saturation, a[t], p1, p2);
-      g_eff += gmu[t] * s.value;
+      g_eff += gmu[t] * sv[t];
       const Real gs = gmu[t] * eff;
-      g_p1 += gs * s.d_p1;
-      g_p2 += gs * s.d_p2;
-      const Real ga = gs * s.d_a;
+      g_p1 += gs * sd1[t];
+      g_p2 += gs * sd2[t];
+      const Real ga = gs * sda[t];
       g_decay += ga * dad[t];
       g_peak += ga * dap[t];
     }

@@ -83,7 +83,7 @@ static_assert(std::is_trivially_copyable_v<ModelView<float>>);
 /// evaluation itself never allocates.
 template <class Real>
 HERD_HD_INLINE int scratch_size(const ModelView<Real>& m) {
-  return 2 * m.dim + m.T + 3 * m.C * m.L + 3 * m.C * m.T + 5 * m.C;
+  return 2 * m.dim + m.T + 3 * m.C * m.L + 7 * m.C * m.T + 5 * m.C;
 }
 
 }  // namespace herd

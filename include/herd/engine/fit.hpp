@@ -1,0 +1,48 @@
+#pragma once
+// Fitting one MMM on the CPU: the model as a sampler Target, named outputs on the user's
+// scale, and the summary table of INTERFACE.md.
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "herd/engine/sampler.hpp"
+#include "herd/model/log_density.hpp"
+#include "herd/model/model.hpp"
+
+namespace herd {
+
+/// The MMM log density as a sampler target.
+template <class Real>
+struct ModelTarget {
+  ModelView<Real> m;
+  HERD_HD Real operator()(const Real* q, Real* g, Real* scratch) const { return log_density_grad(m, q, g, scratch); }
+};
+
+/// Samples one model with NUTS (double precision, CPU threads).
+FitResult fit_model(const Model& model, const SamplerOptions& options);
+
+/// Sampler options from the model's [sampler] table.
+SamplerOptions options_from(const ModelSpec& spec);
+
+/// Names of the reported quantities: every coordinate on the constrained scale, plus beta[c]
+/// for channels whose effect is derived (pooled channels).
+std::vector<std::string> output_names(const Model& model);
+
+/// The reported quantities of one draw, in output_names order.
+void outputs(const Model& model, const double* theta, double* out);
+
+/// Per-model sampler health: divergences, max tree depth hits, E-BFMI per chain.
+struct SamplerHealth {
+  int divergences = 0;
+  int max_depth_hits = 0;
+  std::vector<double> ebfmi;
+};
+SamplerHealth health(const FitResult& fit, int max_depth);
+
+/// Prints INTERFACE.md's summary table (mean, sd, hdi_3%, hdi_97%, mcse, ess, r_hat) and health.
+void print_summary(std::ostream& out, const Model& model, const FitResult& fit, int max_depth);
+
+/// Writes every draw as CSV: chain, draw, Stan's sampler columns, then the outputs.
+void write_draws_csv(const std::string& path, const Model& model, const FitResult& fit);
+
+}  // namespace herd
