@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start on a fresh Debian machine: installs dependencies, builds herd, and runs it on
-# the examples on the CPU: the resolved config and priors of the seed model, and the
-# gradient check of every example.
+# the examples on the CPU: the resolved config and priors of the seed model, the gradient
+# check of every example, and a NUTS fit of the seed model with its summary table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${HERD_JOBS:-$(nproc)}
@@ -16,3 +16,4 @@ herd=build/release/herd
 for config in configs/examples/*.toml; do
   "$herd" check-gradient "$config" --points 5
 done
+"$herd" fit configs/examples/dtc_paid_social_tuned.toml --draws-csv build/release/dtc_paid_social_tuned_draws.csv

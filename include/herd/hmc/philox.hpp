@@ -33,7 +33,7 @@ HERD_HD_INLINE void philox4x32_10(const std::uint32_t ctr_in[4], const std::uint
 }
 
 /// What a stream is used for: part of the counter, so no two uses ever share numbers.
-enum class RngUse : std::uint32_t { kInit = 0, kTransition = 1, kStepsizeSearch = 2, kChees = 3 };
+enum class RngUse : std::uint32_t { kInit = 0, kTransition = 1, kStepsizeSearch = 2, kChees = 3, kSimulate = 4 };
 
 /// 64-bit mixing (splitmix64's finalizer) to fold the seed and a model's identity into the key.
 HERD_HD_INLINE std::uint64_t mix64(std::uint64_t x) {

@@ -73,7 +73,13 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(PoolingType::kUnpooled, PoolingType::kCentered, PoolingType::kNoncentered),
                        ::testing::Values(LikelihoodType::kNormal, LikelihoodType::kLognormal,
                                          LikelihoodType::kStudentT),
-                       ::testing::Values(EffectSign::kPositive, EffectSign::kFree), ::testing::Values(1, 3)));
+                       ::testing::Values(EffectSign::kPositive, EffectSign::kFree), ::testing::Values(1, 3)),
+    [](const ::testing::TestParamInfo<Combo>& param_info) {
+      const Combo& c = param_info.param;
+      return std::string(to_string(std::get<0>(c))) + (std::get<1>(c) ? "_norm_" : "_raw_") + to_string(std::get<2>(c)) +
+             "_" + to_string(std::get<3>(c)) + "_" + to_string(std::get<4>(c)) + "_" + to_string(std::get<5>(c)) +
+             "_G" + std::to_string(std::get<6>(c));
+    });
 
 // Points near the edges of the constrained space: decay near 0 and 1, tiny and huge
 // kappa, steep and flat Hill slopes, tiny sigma.
