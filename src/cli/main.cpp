@@ -77,16 +77,16 @@ int run_fit(const FitArgs& a) {
     throw InputError("--precision float32: float32 sampling comes with the CUDA backend (issue 5)");
   const Model model = load_model(a.config);
   SamplerOptions opt = options_from(model.spec());
-  const std::string algorithm = a.algorithm.empty() ? model.spec().sampler.algorithm : a.algorithm;
-  if (algorithm == "chees") throw InputError("--algorithm chees: ChEES-HMC is not implemented yet (issue 3)");
+  if (!a.algorithm.empty()) opt.algorithm = a.algorithm;
   if (a.chains > 0) opt.chains = a.chains;
   if (a.warmup >= 0) opt.warmup = a.warmup;
   if (a.draws > 0) opt.draws = a.draws;
   if (a.seed >= 0) opt.seed = static_cast<std::uint64_t>(a.seed);
   opt.threads = a.threads;
   if (!a.quiet) {
-    fmt::print("{}: {} parameters, {} chains x ({} warmup + {} draws), NUTS, seed {}\n", model.spec().name,
-               model.dim(), opt.chains, opt.warmup, opt.draws, opt.seed);
+    fmt::print("{}: {} parameters, {} chains x ({} warmup + {} draws), {}, seed {}\n", model.spec().name,
+               model.dim(), opt.chains, opt.warmup, opt.draws, opt.algorithm == "chees" ? "ChEES-HMC" : "NUTS",
+               opt.seed);
     fmt::print("priors:\n{}\n", model.describe());
   }
   FitResult fit;
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
   describe->add_option("CONFIG", config, "model config (TOML)")->required();
 
   herd::FitArgs fa;
-  auto* fit = app.add_subcommand("fit", "Sample a model with NUTS and print its summary");
+  auto* fit = app.add_subcommand("fit", "Sample a model (NUTS or ChEES-HMC) and print its summary");
   fit->add_option("CONFIG", fa.config, "model config (TOML)")->required();
   fit->add_option("--out", fa.out, "HDF5 output file (not implemented yet)");
   fit->add_option("--draws-csv", fa.draws_csv, "write every draw as CSV");

@@ -11,11 +11,13 @@
 
 #include "herd/core/error.hpp"
 #include "herd/diagnostics/diagnostics.hpp"
+#include "herd/engine/chees.hpp"
 
 namespace herd {
 
 SamplerOptions options_from(const ModelSpec& spec) {
   SamplerOptions o;
+  o.algorithm = spec.sampler.algorithm;
   o.chains = spec.sampler.chains;
   o.warmup = spec.sampler.warmup;
   o.draws = spec.sampler.draws;
@@ -27,7 +29,10 @@ SamplerOptions options_from(const ModelSpec& spec) {
 
 FitResult fit_model(const Model& model, const SamplerOptions& options) {
   const ModelTarget<double> target{model.view<double>()};
-  return run_nuts(target, model.dim(), model.scratch_size(), options, model_id(model.spec().name));
+  const std::uint64_t id = model_id(model.spec().name);
+  if (options.algorithm == "chees") return run_chees(target, model.dim(), model.scratch_size(), options, id);
+  if (options.algorithm != "nuts") throw std::invalid_argument("unknown algorithm " + options.algorithm);
+  return run_nuts(target, model.dim(), model.scratch_size(), options, id);
 }
 
 namespace {

@@ -24,6 +24,7 @@ namespace herd {
 
 /// How to sample (the [sampler] table plus run-level settings).
 struct SamplerOptions {
+  std::string algorithm = "nuts";  // nuts | chees
   int chains = 4;
   int warmup = 1000;
   int draws = 1000;
