@@ -53,16 +53,9 @@ FitResult run_chees(const Target& target, int dim, int target_scratch, const Sam
     for (auto* v : {&s.q, &s.g, &s.q0, &s.prop_q, &s.prop_p, &s.mean, &s.m2}) v->assign(n, 0);
     s.work.assign(static_cast<size_t>(std::max(hmc_workspace_size(dim), 3 * dim)), 0);
     s.scratch.assign(static_cast<size_t>(std::max(target_scratch, 1)), 0);
-    bool ok = false;
-    for (int attempt = 0; attempt < opt.init_tries && !ok; ++attempt) {
-      Philox rng(key, static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(attempt), RngUse::kInit);
-      for (auto& v : s.q) v = opt.init_radius * (2 * rng.uniform() - 1);
-      s.lp = target(s.q.data(), s.g.data(), s.scratch.data());
-      ok = std::isfinite(s.lp) && std::all_of(s.g.begin(), s.g.end(), [](double v) { return std::isfinite(v); });
-      ++out.chains[static_cast<size_t>(c)].gradient_evals;
-    }
-    if (!ok) throw ModelError("chain " + std::to_string(c) + " found no initial point with a finite log density and "
-                              "gradient in " + std::to_string(opt.init_tries) + " tries");
+    const std::string error = sampler_detail::initialize(target, opt, key, c, s.q, s.g, s.lp, s.scratch,
+                                                         out.chains[static_cast<size_t>(c)].gradient_evals);
+    if (!error.empty()) throw ModelError(error);
   });
 
   // A common starting step size: the median of the chains' Stan-style searches.
@@ -167,24 +160,8 @@ FitResult run_chees(const Target& target, int dim, int target_scratch, const Sam
 
     if (schedule.ends_window(it)) {
       // Pooled metric from the window, then a fresh step size on the new scale.
-      double N = 0;
-      std::vector<double> mean(n, 0), m2(n, 0);
-      for (const auto& s : ch) {
-        const double nb = s.welford_n;
-        if (nb == 0) continue;
-        for (size_t i = 0; i < n; ++i) {
-          const double delta = s.mean[i] - mean[i];
-          mean[i] += delta * nb / (N + nb);
-          m2[i] += s.m2[i] + delta * delta * N * nb / (N + nb);
-        }
-        N += nb;
-      }
-      for (size_t i = 0; i < n; ++i) inv_metric[i] = (N / (N + 5)) * (m2[i] / (N - 1)) + 1e-3 * (5 / (N + 5));
-      for (auto& s : ch) {
-        s.welford_n = 0;
-        std::fill(s.mean.begin(), s.mean.end(), 0.0);
-        std::fill(s.m2.begin(), s.m2.end(), 0.0);
-      }
+      inv_metric = sampler_detail::pooled_variance(ch, n);
+      for (auto& s : ch) sampler_detail::reset_welford(s);
       eps = search_all(eps, static_cast<std::uint32_t>(++window));
       da.mu = std::log(10 * eps);
       da.restart();

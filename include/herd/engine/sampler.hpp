@@ -69,6 +69,64 @@ void parallel_for(int n, int threads, const std::function<void(int)>& fn);
 /// FNV-1a of a model's name: its identity in the random streams, the same alone or in a batch.
 std::uint64_t model_id(const std::string& name);
 
+/// Shared pieces of the CPU samplers (NUTS here, ChEES in chees.hpp).
+namespace sampler_detail {
+
+/// Stan's regularized variance from n draws' sum of squared deviations m2:
+/// n/(n+5) var + 1e-3 * 5/(n+5).
+inline std::vector<double> regularized_variance(double n, const std::vector<double>& m2) {
+  std::vector<double> var(m2.size());
+  for (size_t i = 0; i < m2.size(); ++i) var[i] = (n / (n + 5)) * (m2[i] / (n - 1)) + 1e-3 * (5 / (n + 5));
+  return var;
+}
+
+/// The metric of a model from all its chains' Welford sums, combined pairwise (Chan et al.)
+/// in chain order so the result does not depend on threads. Chain needs welford_n, mean, m2.
+template <class Chain>
+std::vector<double> pooled_variance(const std::vector<Chain>& chains, size_t n) {
+  double N = 0;
+  std::vector<double> mean(n, 0), m2(n, 0);
+  for (const auto& s : chains) {
+    const double nb = s.welford_n;
+    if (nb == 0) continue;
+    for (size_t i = 0; i < n; ++i) {
+      const double delta = s.mean[i] - mean[i];
+      mean[i] += delta * nb / (N + nb);
+      m2[i] += s.m2[i] + delta * delta * N * nb / (N + nb);
+    }
+    N += nb;
+  }
+  return regularized_variance(N, m2);
+}
+
+/// Starts a window afresh.
+template <class Chain>
+void reset_welford(Chain& s) {
+  s.welford_n = 0;
+  std::fill(s.mean.begin(), s.mean.end(), 0.0);
+  std::fill(s.m2.begin(), s.m2.end(), 0.0);
+}
+
+/// Draws uniform(-r, r) initial values until the density and gradient are finite; returns
+/// an empty string or the reason it gave up. evals counts gradient evaluations.
+template <class Target>
+std::string initialize(const Target& target, const SamplerOptions& opt, std::uint64_t key, int chain,
+                       std::vector<double>& q, std::vector<double>& g, double& lp, std::vector<double>& scratch,
+                       long long& evals) {
+  for (int attempt = 0; attempt < opt.init_tries; ++attempt) {
+    Philox rng(key, static_cast<std::uint32_t>(chain), static_cast<std::uint32_t>(attempt), RngUse::kInit);
+    for (auto& v : q) v = opt.init_radius * (2 * rng.uniform() - 1);
+    lp = target(q.data(), g.data(), scratch.data());
+    ++evals;
+    if (std::isfinite(lp) && std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); })) return "";
+  }
+  return "chain " + std::to_string(chain) + " found no initial point with a finite log density and gradient in " +
+         std::to_string(opt.init_tries) + " tries (uniform(-" + std::to_string(opt.init_radius) + ", " +
+         std::to_string(opt.init_radius) + ") on the unconstrained scale)";
+}
+
+}  // namespace sampler_detail
+
 /// NUTS with Stan's warmup on any Target (see nuts.hpp). target_scratch: Reals the target needs.
 /// Throws ModelError when a chain cannot be initialized or the step-size search runs away.
 template <class Target>
@@ -105,18 +163,8 @@ FitResult run_nuts(const Target& target, int dim, int target_scratch, const Samp
     s.work.assign(static_cast<size_t>(work_size), 0);
     s.scratch.assign(static_cast<size_t>(std::max(target_scratch, 1)), 0);
     s.da.delta = opt.target_accept;
-    bool ok = false;
-    for (int attempt = 0; attempt < opt.init_tries && !ok; ++attempt) {
-      Philox rng(key, static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(attempt), RngUse::kInit);
-      for (auto& v : s.q) v = opt.init_radius * (2 * rng.uniform() - 1);
-      s.lp = target(s.q.data(), s.g.data(), s.scratch.data());
-      ok = std::isfinite(s.lp) && std::all_of(s.g.begin(), s.g.end(), [](double v) { return std::isfinite(v); });
-      ++out.chains[static_cast<size_t>(c)].gradient_evals;
-    }
-    if (!ok)
-      s.error = "chain " + std::to_string(c) + " found no initial point with a finite log density and gradient in " +
-                std::to_string(opt.init_tries) + " tries (uniform(-" + std::to_string(opt.init_radius) +
-                ", " + std::to_string(opt.init_radius) + ") on the unconstrained scale)";
+    s.error = sampler_detail::initialize(target, opt, key, c, s.q, s.g, s.lp, s.scratch,
+                                         out.chains[static_cast<size_t>(c)].gradient_evals);
   });
   auto check_errors = [&]() {
     for (const auto& s : ch)
@@ -128,8 +176,6 @@ FitResult run_nuts(const Target& target, int dim, int target_scratch, const Samp
   auto search = [&](int c, int window) {
     Chain& s = ch[static_cast<size_t>(c)];
     Philox rng(key, static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(window), RngUse::kStepsizeSearch);
-    const long long before = 0;
-    (void)before;
     struct Counting {
       const Target& t;
       long long* evals;
@@ -200,39 +246,20 @@ FitResult run_nuts(const Target& target, int dim, int target_scratch, const Samp
       }
     });
     it = stop + 1;
-    if (stop < opt.warmup - 1 || (stop == opt.warmup - 1 && schedule.ends_window(stop) && false)) {
-      // Stan updates the metric at a window end (never at the last warmup iteration).
-      if (!schedule.ends_window(stop)) continue;
-      std::vector<double> var(n);
+    // Stan updates the metric at the end of a window; windows end before the terminal buffer,
+    // so never at the last warmup iteration.
+    if (schedule.ends_window(stop)) {
       if (opt.pooled_metric) {
-        // Chan et al.'s pairwise combination of the chains' Welford sums, in chain order.
-        double N = 0;
-        std::vector<double> mean(n, 0), m2(n, 0);
-        for (const auto& s : ch) {
-          const double nb = s.welford_n;
-          if (nb == 0) continue;
-          for (size_t i = 0; i < n; ++i) {
-            const double delta = s.mean[i] - mean[i];
-            mean[i] += delta * nb / (N + nb);
-            m2[i] += s.m2[i] + delta * delta * N * nb / (N + nb);
-          }
-          N += nb;
-        }
-        for (size_t i = 0; i < n; ++i) var[i] = (N / (N + 5)) * (m2[i] / (N - 1)) + 1e-3 * (5 / (N + 5));
+        const std::vector<double> var = sampler_detail::pooled_variance(ch, n);
         for (auto& s : ch) s.inv_metric = var;
       } else {
-        for (auto& s : ch) {
-          const double N = s.welford_n;
-          for (size_t i = 0; i < n; ++i) s.inv_metric[i] = (N / (N + 5)) * (s.m2[i] / (N - 1)) + 1e-3 * (5 / (N + 5));
-        }
+        for (auto& s : ch) s.inv_metric = sampler_detail::regularized_variance(s.welford_n, s.m2);
       }
       for (auto& s : ch) {
         if (!std::all_of(s.inv_metric.begin(), s.inv_metric.end(), [](double v) { return std::isfinite(v) && v > 0; }))
           throw ModelError("the adapted metric is not finite and positive (window ending at iteration " +
                            std::to_string(stop) + ")");
-        s.welford_n = 0;
-        std::fill(s.mean.begin(), s.mean.end(), 0.0);
-        std::fill(s.m2.begin(), s.m2.end(), 0.0);
+        sampler_detail::reset_welford(s);
       }
       ++window;
       parallel_for(C, opt.threads, [&](int c) { search(c, window); });
