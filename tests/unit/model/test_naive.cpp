@@ -8,6 +8,7 @@
 #include <random>
 
 #include "fixtures.hpp"
+#include "herd/model/log_density.hpp"
 
 namespace herd {
 namespace {
@@ -215,6 +216,59 @@ TEST(NaiveModel, LogDensityMatchesOnRandomConfigs) {
     ++compared;
   }
   EXPECT_GE(compared, 290);
+}
+
+}  // namespace
+}  // namespace herd
+
+namespace herd {
+namespace {
+
+// Contributions against a plain recomputation: beta * S(A(x)) in outcome units, and for the
+// lognormal likelihood exp(mu) - exp(mu - term), what removing the channel takes away.
+TEST(NaiveModel, ContributionsInOutcomeUnits) {
+  for (LikelihoodType lik : {LikelihoodType::kNormal, LikelihoodType::kLognormal}) {
+    testing::Options o;
+    o.likelihood = lik;
+    o.adstock = AdstockType::kGeometric;
+    o.normalize = true;
+    o.saturation = SaturationType::kLogistic;
+    o.pooling = PoolingType::kUnpooled;
+    o.G = 2;
+    o.lift_tests = 0;
+    const Model m = testing::make_model(o, 99);
+    std::mt19937_64 rng(4);
+    std::uniform_real_distribution<double> u(-1, 1);
+    std::vector<double> theta(static_cast<size_t>(m.dim()));
+    for (auto& t : theta) t = u(rng);
+    const std::vector<double> contrib = m.contributions(theta.data());
+    const Dataset& d = m.dataset();
+    std::map<std::string, double> v;
+    const std::vector<double> c = m.constrain(theta.data());
+    for (int i = 0; i < m.dim(); ++i) v[m.params()[i].name] = c[static_cast<size_t>(i)];
+    std::vector<double> mu(static_cast<size_t>(d.G * d.T)), scratch(static_cast<size_t>(m.scratch_size()));
+    mean_function(m.view<double>(), theta.data(), mu.data(), static_cast<double*>(nullptr), scratch.data());
+    for (int g = 0; g < d.G; ++g)
+      for (int ch = 0; ch < d.C; ++ch) {
+        const std::string name = d.channels[static_cast<size_t>(ch)];
+        const double decay = v["adstock_decay[" + name + "]"], lam = v["logistic_lambda[" + name + "]"];
+        const double beta = v["beta[" + name + "]"] *
+                            std::exp(v["beta_tau[" + name + "]"] * v["beta_geo_z[" + d.geos[static_cast<size_t>(g)] + "," + name + "]"]);
+        double W = 0;
+        for (int l = 0; l < o.taps; ++l) W += std::pow(decay, l);
+        for (int t = 0; t < d.T; ++t) {
+          double a = 0;
+          for (int l = 0; l < o.taps && l <= t; ++l)
+            a += std::pow(decay, l) * d.media[static_cast<size_t>((g * d.C + ch) * d.T + t - l)] / d.media_scale[static_cast<size_t>(ch)];
+          a /= W;
+          const double term = beta * (1 - std::exp(-lam * a)) / (1 + std::exp(-lam * a));
+          const double full = mu[static_cast<size_t>(g * d.T + t)];
+          const double expect = d.outcome_scale * (lik == LikelihoodType::kLognormal ? std::exp(full) - std::exp(full - term) : term);
+          EXPECT_NEAR(contrib[static_cast<size_t>((g * d.C + ch) * d.T + t)], expect, 1e-9 * std::max(1.0, std::abs(expect)))
+              << to_string(lik) << " g" << g << " " << name << " t" << t;
+        }
+      }
+  }
 }
 
 }  // namespace
