@@ -398,7 +398,13 @@ void read_lift_tests(const Reader& r, const toml::table& root, ModelSpec& spec) 
 void read_sampler(const Reader& r, const toml::table& root, SamplerSpec& s) {
   const toml::table* t = r.table(&root, "", "sampler");
   if (!t) return;
-  r.check_keys(*t, "sampler", {"algorithm", "chains", "warmup", "draws", "target_accept", "max_depth", "seed"});
+  r.check_keys(*t, "sampler",
+               {"algorithm", "chains", "warmup", "draws", "target_accept", "max_depth", "seed", "metric"});
+  if (const toml::node* n = t->get("metric")) {
+    s.metric = r.string(*n, "sampler.metric");
+    if (s.metric != "pooled" && s.metric != "per_chain")
+      r.fail(*n, "`sampler.metric`: expected one of \"pooled\", \"per_chain\", found " + in_quotes(s.metric));
+  }
   if (const toml::node* n = t->get("algorithm")) {
     s.algorithm = r.string(*n, "sampler.algorithm");
     if (s.algorithm != "nuts" && s.algorithm != "chees")
@@ -739,7 +745,7 @@ void write_runs(std::ostream& o, const ModelSpec& s) {
     throw std::out_of_range("sampler.seed " + std::to_string(sm.seed) + " does not fit a TOML integer");
   o << "\n[sampler]\nalgorithm = " << toml_string(sm.algorithm) << "\nchains = " << sm.chains
     << "\nwarmup = " << sm.warmup << "\ndraws = " << sm.draws << "\ntarget_accept = " << toml_double(sm.target_accept)
-    << "\nmax_depth = " << sm.max_depth << "\nseed = " << sm.seed << "\n";
+    << "\nmax_depth = " << sm.max_depth << "\nseed = " << sm.seed << "\nmetric = " << toml_string(sm.metric) << "\n";
 }
 
 }  // namespace

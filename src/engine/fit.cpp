@@ -24,6 +24,7 @@ SamplerOptions options_from(const ModelSpec& spec) {
   o.target_accept = spec.sampler.target_accept;
   o.max_depth = spec.sampler.max_depth;
   o.seed = spec.sampler.seed;
+  o.pooled_metric = spec.sampler.metric == "pooled";
   return o;
 }
 

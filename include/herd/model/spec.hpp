@@ -68,6 +68,7 @@ struct SamplerSpec {
   double target_accept = 0.8;
   int max_depth = 10;
   std::uint64_t seed = 1;
+  std::string metric = "pooled";  // pooled: one metric from all chains of the model | per_chain
 };
 
 /// Prior families that can be set in [priors]; each has a documented default.

@@ -164,6 +164,7 @@ void expect_same_spec(const ModelSpec& a, const ModelSpec& b) {
   EXPECT_EQ(a.sampler.draws, b.sampler.draws);
   EXPECT_EQ(a.sampler.target_accept, b.sampler.target_accept);
   EXPECT_EQ(a.sampler.max_depth, b.sampler.max_depth);
+  EXPECT_EQ(a.sampler.metric, b.sampler.metric);
   EXPECT_EQ(a.sampler.seed, b.sampler.seed);
   EXPECT_EQ(a.warnings, b.warnings);
 }
@@ -242,6 +243,7 @@ TEST(ModelConfig, InterfaceExampleParses) {
   EXPECT_EQ(s.sampler.draws, 1000);
   EXPECT_EQ(s.sampler.target_accept, 0.8);
   EXPECT_EQ(s.sampler.max_depth, 10);
+  EXPECT_EQ(s.sampler.metric, "pooled");
   EXPECT_EQ(s.sampler.seed, 1u);
   // beta (normal, real support) is accepted because every channel is pooled; it is unused.
   EXPECT_TRUE(has_warning(s, "priors.beta`")) << ::testing::PrintToString(s.warnings);
@@ -634,5 +636,20 @@ TEST_F(ModelConfigFile, MissingFile) {
   }
 }
 
+}  // namespace
+}  // namespace herd
+
+namespace herd {
+namespace {
+TEST(ModelConfig, MetricScope) {
+  const std::string base = "[data]\npath = \"d.csv\"\noutcome = \"sales\"\n[media]\nchannels = [\"tv\"]\n[sampler]\n";
+  EXPECT_EQ(parse_model_config_text(base + "metric = \"per_chain\"\n", "t.toml", "/").sampler.metric, "per_chain");
+  try {
+    parse_model_config_text(base + "metric = \"dense\"\n", "t.toml", "/");
+    ADD_FAILURE() << "metric = dense accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.toml:7:10: `sampler.metric`"), std::string::npos) << e.what();
+  }
+}
 }  // namespace
 }  // namespace herd
