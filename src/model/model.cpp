@@ -227,12 +227,18 @@ void Model::fill(ModelData<Real>& out) const {
   b.o_geo_z = v.o_geo_z; b.o_decay = v.o_decay; b.o_peak = v.o_peak; b.o_sat1 = v.o_sat1; b.o_sat2 = v.o_sat2;
   b.o_sigma = v.o_sigma; b.o_nu = v.o_nu;
 
+  // Without adstock, log saturation is a fixed transform of the data (the log-log model):
+  // take the log once here and evaluate the media term as linear, as a Stan program would in
+  // transformed data. Same values, no log per week per gradient.
+  const bool log_data = v.adstock == AdstockType::kNone && v.saturation == SaturationType::kLog;
+  if (log_data) b.saturation = SaturationType::kLinear;
   out.x.resize(d.media.size());
   for (int g = 0; g < d.G; ++g)
     for (int c = 0; c < d.C; ++c)
       for (int t = 0; t < d.T; ++t) {
         const size_t i = static_cast<size_t>((g * d.C + c) * d.T + t);
-        out.x[i] = static_cast<Real>(d.media[i] / d.media_scale[c]);
+        const double x = d.media[i] / d.media_scale[c];
+        out.x[i] = static_cast<Real>(log_data ? std::log(x) : x);
       }
   out.y.resize(d.outcome.size());
   double log_jac = 0;
@@ -280,7 +286,8 @@ void Model::fill(ModelData<Real>& out) const {
     int c = 0;
     while (c < d.C && d.channels[c] != lt.channel) ++c;
     const double ms = d.media_scale[c], os = d.outcome_scale;
-    out.lift.push_back({c, static_cast<Real>(lt.spend_before / ms), static_cast<Real>(lt.spend_after / ms),
+    const auto spend = [&](double x) { return static_cast<Real>(log_data ? std::log(x / ms) : x / ms); };
+    out.lift.push_back({c, spend(lt.spend_before), spend(lt.spend_after),
                         static_cast<Real>(lt.lift / os), static_cast<Real>(lt.lift_sd / os)});
   }
   out.support.clear();
