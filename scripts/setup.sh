@@ -12,8 +12,11 @@ packages=(
   libeigen3-dev                          # dense linear algebra on the host (metrics, optimizer)
   libgtest-dev libgmock-dev              # tests
   libboost-dev                           # Boost.Math: independent reference densities in tests
+  nlohmann-json3-dev                     # reference values (JSON) read by the tests
+  libhdf5-dev                            # HDF5 output (netCDF-4 / ArviZ layout)
   libbenchmark-dev                       # bench/
   python3                                # example-data generator, output checks
+  python3-numpy python3-xarray python3-h5netcdf python3-netcdf4  # tests: the output opens in xarray
 )
 
 missing=()

@@ -3,17 +3,27 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <memory>
+#include <set>
 #include <string>
 
 #include "herd/config/model_config.hpp"
+#include "herd/config/run_config.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/version.hpp"
 #include "herd/data/dataset.hpp"
 #include "herd/engine/device.hpp"
 #include "herd/engine/fit.hpp"
+#include "herd/engine/batch.hpp"
 #include "herd/engine/gradient_check.hpp"
+#include "herd/io/hdf5_file.hpp"
+#include "herd/io/output_store.hpp"
+#include "herd/io/summary.hpp"
+#include "progress.hpp"
 #include "herd/model/model.hpp"
 
 namespace herd {
@@ -60,44 +70,177 @@ int run_describe(const std::string& config) {
 }
 
 struct FitArgs {
-  std::string config, out, draws_csv, device = "cpu", precision = "float64", algorithm;
-  int threads = 0, chains = 0, warmup = -1, draws = 0;
+  std::string config, out, draws_csv, device, precision, algorithm;
+  int threads = -1, chains = 0, warmup = -1, draws = 0;
   long long seed = -1;
-  bool quiet = false;
+  bool quiet = false, resume = false, no_contributions = false;
 };
 
+// The run's models, built and validated before anything is fitted or written.
+struct LoadedRun {
+  RunSpec spec;
+  std::vector<std::unique_ptr<Model>> models;  // Models hand out views into themselves: never moved
+};
+
+LoadedRun load_run(const FitArgs& a) {
+  LoadedRun run;
+  run.spec = parse_run(a.config);
+  std::set<std::string> warned;  // sweep points and templates repeat their config's warnings
+  auto warn = [&](const std::string& source, const std::string& w) {
+    if (warned.insert(source + w).second) fmt::print(stderr, "herd: warning: {}: {}\n", source, w);
+  };
+  for (auto& rm : run.spec.models) {
+    SamplerSpec& s = rm.spec.sampler;
+    if (!a.algorithm.empty()) s.algorithm = a.algorithm;
+    if (a.chains > 0) s.chains = a.chains;
+    if (a.warmup >= 0) s.warmup = a.warmup;
+    if (a.draws > 0) s.draws = a.draws;
+    if (a.seed >= 0) s.seed = static_cast<std::uint64_t>(a.seed);
+    Dataset data = read_dataset(rm.spec);
+    for (const auto& w : rm.spec.warnings) warn(rm.spec.source, w);
+    for (const auto& w : data.warnings) warn(data.source, w);
+    run.models.push_back(std::make_unique<Model>(rm.spec, std::move(data)));
+  }
+  return run;
+}
+
+std::vector<ModelReport> reports_from_file(const std::string& path) {
+  std::vector<ModelReport> out;
+  ReadOptions o;
+  o.skip = derived_variables();
+  for (const auto& name : list_models(path)) out.push_back(report(read_model(path, name, o)));
+  return out;
+}
+
 int run_fit(const FitArgs& a) {
+  const LoadedRun run = load_run(a);
+  const RunSettings& rs = run.spec.run;
+  const std::string device = a.device.empty() ? rs.device : a.device;
+  const std::string precision = a.precision.empty() ? rs.precision : a.precision;
   // Not built yet, so refused outright instead of quietly running something else.
-  if (!a.out.empty())
-    throw InputError("--out: HDF5 output is not implemented yet (issue 4); use --draws-csv FILE meanwhile");
-  if (a.device == "cuda")
-    throw InputError(cuda_built() ? "--device cuda: the CUDA sampler is not implemented yet (issue 5)"
-                                  : "--device cuda: herd was built without CUDA (configure with -DHERD_CUDA=ON)");
-  if (a.precision == "float32")
-    throw InputError("--precision float32: float32 sampling comes with the CUDA backend (issue 5)");
-  const Model model = load_model(a.config);
-  SamplerOptions opt = options_from(model.spec());
-  if (!a.algorithm.empty()) opt.algorithm = a.algorithm;
-  if (a.chains > 0) opt.chains = a.chains;
-  if (a.warmup >= 0) opt.warmup = a.warmup;
-  if (a.draws > 0) opt.draws = a.draws;
-  if (a.seed >= 0) opt.seed = static_cast<std::uint64_t>(a.seed);
-  opt.threads = a.threads;
-  if (!a.quiet) {
-    fmt::print("{}: {} parameters, {} chains x ({} warmup + {} draws), {}, seed {}\n", model.spec().name,
-               model.dim(), opt.chains, opt.warmup, opt.draws, opt.algorithm == "chees" ? "ChEES-HMC" : "NUTS",
-               opt.seed);
-    fmt::print("priors:\n{}\n", model.describe());
+  if (device == "cuda")
+    throw InputError(cuda_built() ? "device cuda: the CUDA sampler is not implemented yet (issue 5)"
+                                  : "device cuda: herd was built without CUDA (configure with -DHERD_CUDA=ON)");
+  if (precision == "float32")
+    throw InputError("precision float32: float32 sampling comes with the CUDA backend (issue 5)");
+  const bool single = !run.spec.is_run_file;
+  if (!a.draws_csv.empty() && !single)
+    throw InputError(located(a.config, 0, 0, "--draws-csv takes a single model config, not a run file"));
+  std::string output = !a.out.empty() ? a.out : rs.output;
+  if (output.empty() && !single) {
+    const std::filesystem::path p = std::filesystem::absolute(a.config);
+    output = (p.parent_path() / (p.stem().string() + ".h5")).string();
   }
-  FitResult fit;
+  if (a.resume && output.empty())
+    throw InputError("--resume needs an output file (--out FILE.h5 or [run] output)");
+
+  std::unique_ptr<OutputStore> store;
+  std::set<std::string> done;
+  if (!output.empty()) {
+    store = std::make_unique<OutputStore>(output);
+    if (a.resume) {
+      const std::vector<StoredModel> stored = store->stored();
+      for (size_t i = 0; i < run.models.size(); ++i) {
+        const Model& m = *run.models[i];
+        auto it = std::find_if(stored.begin(), stored.end(), [&](const StoredModel& s) { return s.name == m.spec().name; });
+        if (it == stored.end()) continue;
+        if (it->config != to_toml(m.spec()))
+          throw InputError(located(output, 0, 0, "model \"" + m.spec().name +
+                                                     "\" in this file was fitted with another config than the run's now; "
+                                                     "fit into a new file, or remove it from the run"));
+        done.insert(m.spec().name);
+      }
+    }
+  }
+
+  std::vector<BatchItem> items;
+  std::vector<std::string> order;
+  for (size_t i = 0; i < run.models.size(); ++i) {
+    const Model& m = *run.models[i];
+    order.push_back(m.spec().name);
+    if (done.count(m.spec().name)) continue;
+    BatchItem item;
+    item.model = &m;
+    item.options = options_from(m.spec());
+    if (!run.spec.models[i].sweep.empty()) item.attrs["sweep"] = run.spec.models[i].sweep;
+    items.push_back(std::move(item));
+  }
+  const int threads = a.threads >= 0 ? a.threads : rs.threads;
+  if (single && !a.quiet) {
+    const Model& m = *run.models.front();
+    const SamplerOptions& o = items.empty() ? options_from(m.spec()) : items.front().options;
+    fmt::print("{}: {} parameters, {} chains x ({} warmup + {} draws), {}, seed {}\n", m.spec().name, m.dim(),
+               o.chains, o.warmup, o.draws, o.algorithm == "chees" ? "ChEES-HMC" : "NUTS", o.seed);
+    fmt::print("priors:\n{}\n", m.describe());
+  } else if (!a.quiet) {
+    fmt::print(stderr, "herd: {} models, {} to fit{}{}\n", order.size(), items.size(),
+               done.empty() ? "" : fmt::format(" ({} already in {})", done.size(), output),
+               output.empty() ? "" : ", writing " + output);
+  }
+
+  MemorySink memory;
+  SampleSink& sink = store ? static_cast<SampleSink&>(*store) : memory;
+  if (store) store->begin(a.resume);
+  BatchOptions bo;
+  bo.threads = threads;
+  // Contributions only matter in a file; the printed summary leaves them out.
+  bo.with_contributions = store && !a.no_contributions;
+  {
+    Progress progress(static_cast<int>(items.size()), a.quiet || (single && items.size() == 1 && !store));
+    run_batch(items, bo, sink, &progress);
+  }
+
+  std::vector<ModelReport> reports;
+  if (store) {
+    store->finish(order);
+    reports = reports_from_file(output);
+  } else {
+    for (const auto& name : order)
+      for (const auto& m : memory.models())
+        if (m.name == name) reports.push_back(report(m));
+  }
+  if (single) {
+    print_model_table(std::cout, reports.front());
+    if (!a.draws_csv.empty()) {
+      if (!reports.front().params.empty()) {
+        const ModelOutput& m = store ? read_model(output, reports.front().name) : memory.models().front();
+        write_draws_csv(a.draws_csv, m);
+      }
+    }
+  } else {
+    print_batch_table(std::cout, reports);
+  }
+  if (!output.empty() && !a.quiet) fmt::print(stderr, "herd: wrote {}\n", output);
+  const bool any_failed = std::any_of(reports.begin(), reports.end(), [](const ModelReport& r) { return r.status != "ok"; });
+  if (single && any_failed) fmt::print(stderr, "herd: {}: {}\n", reports.front().name, reports.front().status);
+  return any_failed ? 1 : 0;
+}
+
+int run_summarize(const std::string& file, const std::string& model, const std::string& csv) {
+  if (!std::filesystem::exists(file)) throw InputError(located(file, 0, 0, "no such file"));
+  std::vector<ModelReport> reports;
   try {
-    fit = fit_model(model, opt);
-  } catch (const ModelError& e) {
-    fmt::print(stderr, "herd: {}: failed: {}\n", model.spec().name, e.what());
-    return 1;
+    if (!model.empty()) {
+      ReadOptions o;
+      o.skip = derived_variables();
+      const auto names = list_models(file);
+      if (std::find(names.begin(), names.end(), model) == names.end())
+        throw InputError(located(file, 0, 0, "no model \"" + model + "\" in this file"));
+      reports.push_back(report(read_model(file, model, o)));
+    } else {
+      reports = reports_from_file(file);
+    }
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(located(file, 0, 0, std::string("not a readable herd output: ") + e.what()));
   }
-  print_summary(std::cout, model, fit, opt.max_depth);
-  if (!a.draws_csv.empty()) write_draws_csv(a.draws_csv, model, fit);
+  if (reports.size() == 1) {
+    print_model_table(std::cout, reports.front());
+    std::cout << "\n";
+  }
+  print_batch_table(std::cout, reports);
+  if (!csv.empty()) write_summary_csv(csv, reports);
   return 0;
 }
 
@@ -122,10 +265,10 @@ int main(int argc, char** argv) {
   describe->add_option("CONFIG", config, "model config (TOML)")->required();
 
   herd::FitArgs fa;
-  auto* fit = app.add_subcommand("fit", "Sample a model (NUTS or ChEES-HMC) and print its summary");
-  fit->add_option("CONFIG", fa.config, "model config (TOML)")->required();
-  fit->add_option("--out", fa.out, "HDF5 output file (not implemented yet)");
-  fit->add_option("--draws-csv", fa.draws_csv, "write every draw as CSV");
+  auto* fit = app.add_subcommand("fit", "Fit a model config or every model of a run file (NUTS or ChEES-HMC)");
+  fit->add_option("CONFIG", fa.config, "model config or run file (TOML)")->required();
+  fit->add_option("--out", fa.out, "HDF5 output file (overrides [run] output)");
+  fit->add_option("--draws-csv", fa.draws_csv, "also write every draw as CSV (single model config)");
   fit->add_option("--device", fa.device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   fit->add_option("--threads", fa.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   fit->add_option("--precision", fa.precision, "float64 | float32")->check(CLI::IsMember({"float64", "float32"}));
@@ -134,7 +277,15 @@ int main(int argc, char** argv) {
   fit->add_option("--draws", fa.draws, "draws per chain")->check(CLI::PositiveNumber);
   fit->add_option("--seed", fa.seed, "random seed")->check(CLI::NonNegativeNumber);
   fit->add_option("--algorithm", fa.algorithm, "nuts | chees")->check(CLI::IsMember({"nuts", "chees"}));
-  fit->add_flag("--quiet", fa.quiet, "print only the summary");
+  fit->add_flag("--resume", fa.resume, "fit only the models the output file does not hold yet");
+  fit->add_flag("--no-contributions", fa.no_contributions, "leave the posterior's contribution array out of the file");
+  fit->add_flag("--quiet", fa.quiet, "no progress, only the summary");
+
+  std::string sum_file, sum_model, sum_csv;
+  auto* summarize = app.add_subcommand("summarize", "Summary tables of a herd output file");
+  summarize->add_option("FILE", sum_file, "HDF5 file written by herd fit")->required();
+  summarize->add_option("--model", sum_model, "only this model, with its parameter table");
+  summarize->add_option("--csv", sum_csv, "write one row per model and parameter");
 
   try {
     app.parse(argc, argv);
@@ -148,6 +299,7 @@ int main(int argc, char** argv) {
     if (check->parsed()) return herd::run_check_gradient(config, points, seed, precision);
     if (describe->parsed()) return herd::run_describe(config);
     if (fit->parsed()) return herd::run_fit(fa);
+    if (summarize->parsed()) return herd::run_summarize(sum_file, sum_model, sum_csv);
   } catch (const herd::InputError& e) {
     fmt::print(stderr, "herd: error: {}\n", e.what());
     return 2;

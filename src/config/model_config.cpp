@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "herd/core/error.hpp"
+#include "model_config_detail.hpp"
 
 namespace herd {
 namespace {
@@ -631,15 +632,8 @@ void add_media_warnings(ModelSpec& spec) {
                               "\" is not pooled, so the multiplier has no effect");
 }
 
-ModelSpec parse_text(std::string_view text, const std::string& source, const std::filesystem::path& base_dir,
-                     std::string default_name) {
-  const Reader r(source);
-  toml::table root;
-  try {
-    root = toml::parse(text, std::string_view(source));
-  } catch (const toml::parse_error& e) {
-    r.fail(e.source(), "TOML syntax error: " + std::string(e.description()));
-  }
+ModelSpec parse_table(const Reader& r, const toml::table& root, const std::string& source,
+                      const std::filesystem::path& base_dir, std::string default_name) {
   r.check_keys(root, "", {"name", "data", "media", "controls", "seasonality", "trend", "likelihood", "priors",
                           "lift_tests", "sampler"});
   ModelSpec spec;
@@ -655,6 +649,11 @@ ModelSpec parse_text(std::string_view text, const std::string& source, const std
   read_sampler(r, root, spec.sampler);
   add_media_warnings(spec);
   return spec;
+}
+
+ModelSpec parse_text(std::string_view text, const std::string& source, const std::filesystem::path& base_dir,
+                     std::string default_name) {
+  return parse_table(Reader(source), detail::parse_toml(text, source), source, base_dir, std::move(default_name));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -750,15 +749,37 @@ void write_runs(std::ostream& o, const ModelSpec& s) {
 
 }  // namespace
 
-ModelSpec parse_model_config(const std::filesystem::path& file) {
+namespace detail {
+
+std::string read_text_file(const std::filesystem::path& file, const char* what) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(located(file.string(), 0, 0, "cannot open model config file"));
+  if (!in) throw InputError(located(file.string(), 0, 0, std::string("cannot open ") + what));
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) throw InputError(located(file.string(), 0, 0, "cannot read model config file"));
+  if (in.bad()) throw InputError(located(file.string(), 0, 0, std::string("cannot read ") + what));
+  return text.str();
+}
+
+toml::table parse_toml(std::string_view text, const std::string& source) {
+  try {
+    return toml::parse(text, std::string_view(source));
+  } catch (const toml::parse_error& e) {
+    Reader(source).fail(e.source(), "TOML syntax error: " + std::string(e.description()));
+  }
+}
+
+ModelSpec parse_model_table(const toml::table& root, const std::string& source, const std::filesystem::path& base_dir,
+                            std::string default_name) {
+  return parse_table(Reader(source), root, source, base_dir, std::move(default_name));
+}
+
+}  // namespace detail
+
+ModelSpec parse_model_config(const std::filesystem::path& file) {
+  const std::string text = detail::read_text_file(file, "model config file");
   // Absolute, so data.path stays valid wherever the spec (or its to_toml) goes next.
   const std::filesystem::path base = std::filesystem::absolute(file).parent_path();
-  return parse_text(text.str(), file.string(), base, file.stem().string());
+  return parse_text(text, file.string(), base, file.stem().string());
 }
 
 ModelSpec parse_model_config_text(std::string_view toml, const std::string& source,

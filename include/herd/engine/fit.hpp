@@ -1,7 +1,6 @@
 #pragma once
-// Fitting one MMM on the CPU: the model as a sampler Target, named outputs on the user's
-// scale, and the summary table of INTERFACE.md.
-#include <iosfwd>
+// Fitting one MMM on the CPU: the model as a sampler Target and its named outputs on the
+// user's scale.
 #include <string>
 #include <vector>
 
@@ -38,11 +37,5 @@ struct SamplerHealth {
   std::vector<double> ebfmi;
 };
 SamplerHealth health(const FitResult& fit, int max_depth);
-
-/// Prints INTERFACE.md's summary table (mean, sd, hdi_3%, hdi_97%, mcse, ess, r_hat) and health.
-void print_summary(std::ostream& out, const Model& model, const FitResult& fit, int max_depth);
-
-/// Writes every draw as CSV: chain, draw, Stan's sampler columns, then the outputs.
-void write_draws_csv(const std::string& path, const Model& model, const FitResult& fit);
 
 }  // namespace herd

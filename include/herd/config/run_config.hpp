@@ -1,0 +1,39 @@
+#pragma once
+// Run files (INTERFACE.md "A run file"): [run] settings, [[models]] (one config, or a
+// template over a glob of data files) and [[sweeps]] (the cartesian product of values of
+// dotted config keys). A plain model config is a run of one model.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "herd/model/spec.hpp"
+
+namespace herd {
+
+/// [run]
+struct RunSettings {
+  std::string output;  // resolved against the run file's folder; "" = not set
+  std::string device = "cpu";
+  int threads = 0;     // 0 = all cores
+  std::string precision = "float64";
+};
+
+/// One model of a run.
+struct RunModel {
+  ModelSpec spec;
+  std::string sweep;  // the sweep point as a TOML inline table, "" if not from a sweep
+};
+
+/// A parsed run: its models in file order, names unique.
+struct RunSpec {
+  std::string source;
+  bool is_run_file = false;  // false: the file was one model config
+  RunSettings run;
+  std::vector<RunModel> models;
+};
+
+/// Reads a run file or a model config. Throws InputError naming the file and line:column
+/// (a sweep point's own error is prefixed with the sweep key's place in the run file).
+RunSpec parse_run(const std::filesystem::path& file);
+
+}  // namespace herd

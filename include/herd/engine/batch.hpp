@@ -1,0 +1,50 @@
+#pragma once
+// The CPU executor of a batch: every model of a run, fitted on a pool of threads and handed
+// to a sink as soon as it finishes. A model that fails is recorded as failed and the batch
+// goes on. Draws depend only on each model's name, config and seed, never on the thread
+// count or on what else is in the batch (counter-based random streams).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "herd/engine/sampler.hpp"
+#include "herd/engine/sink.hpp"
+#include "herd/model/model.hpp"
+
+namespace herd {
+
+/// One model to fit.
+struct BatchItem {
+  const Model* model = nullptr;
+  SamplerOptions options;                       // options.threads is set by the executor
+  std::map<std::string, std::string> attrs;     // extra text attributes (e.g. the sweep point)
+};
+
+/// Told about models as they start and finish (progress display); called from worker threads.
+class BatchObserver {
+ public:
+  virtual ~BatchObserver() = default;
+  virtual void started(const BatchItem& item) = 0;
+  virtual void finished(const BatchItem& item, const ModelOutput& output) = 0;
+};
+
+/// Executor settings.
+struct BatchOptions {
+  int threads = 0;                 // 0 = all cores
+  bool with_contributions = true;  // the posterior's `contribution` (chain, draw, week, channel)
+};
+
+/// What a batch did.
+struct BatchResult {
+  int ok = 0, failed = 0;
+  double seconds = 0;
+  double sink_seconds = 0;  // summed over the threads that wrote
+};
+
+/// Fits every item; models run in parallel (one thread each while there are more models
+/// than threads, the chains of a model in parallel otherwise). Errors of the sink (I/O)
+/// stop the batch and are rethrown; errors of a model are recorded in its output.
+BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& options, SampleSink& sink,
+                      BatchObserver* observer = nullptr);
+
+}  // namespace herd

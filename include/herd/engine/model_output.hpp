@@ -1,0 +1,77 @@
+#pragma once
+// What a fitted (or failed) model hands to a SampleSink: its InferenceData groups as plain
+// arrays with named dimensions and coordinates, plus attributes. The engine builds it, the
+// HDF5 sink writes it in netCDF-4 form, the reader gives it back; no HDF5 types appear here.
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "herd/engine/sampler.hpp"
+#include "herd/model/model.hpp"
+
+namespace herd {
+
+/// A coordinate variable: the labels along one dimension (integers or strings).
+struct Coord {
+  std::string name;
+  std::vector<long long> ints;      // chain, draw, week (days since 1970-01-01 when dated)
+  std::vector<std::string> labels;  // channel, group, control, geo, term
+  std::string units;                // CF units of ints ("days since 1970-01-01"), "" otherwise
+  bool is_text() const { return !labels.empty() || ints.empty(); }
+  size_t size() const { return is_text() ? labels.size() : ints.size(); }
+};
+
+/// How a variable is stored on disk (values are held as double in memory).
+enum class VarType { kFloat64, kInt32, kBool };
+
+/// A data variable over named dimensions, row-major.
+struct Variable {
+  std::string name;
+  std::vector<std::string> dims;
+  std::vector<double> values;
+  VarType type = VarType::kFloat64;
+  std::map<std::string, std::string> attrs;  // text attributes (long_name, ...)
+};
+
+/// One InferenceData group (posterior, sample_stats, ...).
+struct DataGroup {
+  std::string name;
+  std::vector<Coord> coords;
+  std::vector<Variable> vars;
+  const Coord* coord(const std::string& n) const;
+  const Variable* var(const std::string& n) const;
+  /// Number of elements a variable over `dims` holds (product of the coordinate sizes).
+  size_t extent(const std::vector<std::string>& dims) const;
+};
+
+/// Everything the output file holds for one model.
+struct ModelOutput {
+  std::string name;
+  std::string status = "ok";  // ok | failed: <reason>
+  std::map<std::string, std::string> text_attrs;
+  std::map<std::string, double> real_attrs;
+  std::map<std::string, long long> int_attrs;
+  std::vector<DataGroup> groups;
+  const DataGroup* group(const std::string& n) const;
+  bool ok() const { return status == "ok"; }
+};
+
+/// The model's InferenceData: posterior (every parameter by its family name over its label
+/// dimensions, derived beta, contribution in the outcome's units), sample_stats,
+/// log_likelihood (per observation, density of the outcome in the user's units),
+/// observed_data and constant_data, with the run's attributes.
+ModelOutput build_output(const Model& model, const FitResult& fit, const SamplerOptions& options,
+                         bool with_contributions = true);
+
+/// A model that could not be fitted: its status and attributes, no data groups.
+ModelOutput failed_output(const Model& model, const SamplerOptions& options, const std::string& reason,
+                          double seconds);
+
+/// Attributes every model group carries (config, version, seed, sampler settings, scales).
+void add_model_attrs(ModelOutput& out, const Model& model, const SamplerOptions& options);
+
+/// Days since 1970-01-01 of an ISO date YYYY-MM-DD; false if `s` is not one.
+bool iso_days(const std::string& s, long long& days);
+
+}  // namespace herd

@@ -1,0 +1,81 @@
+#include "progress.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "herd/io/summary.hpp"
+
+namespace herd {
+namespace {
+
+std::string clock_text(double s) {
+  const long long t = static_cast<long long>(s + 0.5);
+  if (t >= 3600) return fmt::format("{}h{:02}m", t / 3600, (t % 3600) / 60);
+  if (t >= 60) return fmt::format("{}m{:02}s", t / 60, t % 60);
+  return fmt::format("{}s", t);
+}
+
+}  // namespace
+
+Progress::Progress(int total, bool quiet) : total_(total), quiet_(quiet), tty_(!quiet && isatty(fileno(stderr))) {
+  if (!tty_) return;
+  // The ETA moves while models run, so the live line is redrawn every second.
+  ticker_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) draw_locked();
+  });
+}
+
+Progress::~Progress() {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    if (tty_) clear_locked();
+  }
+  wake_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+}
+
+void Progress::clear_locked() { std::fputs("\r\033[K", stderr); }
+
+void Progress::draw_locked() {
+  if (!tty_) return;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const std::string eta = done_ > 0 ? clock_text(elapsed / done_ * (total_ - done_)) : std::string("--");
+  clear_locked();
+  std::fputs(fmt::format("herd: {}/{} models done{}, {} chains running, {} divergences, elapsed {}, ETA {}", done_,
+                         total_, failed_ ? fmt::format(" ({} failed)", failed_) : std::string(), chains_running_,
+                         divergences_, clock_text(elapsed), eta)
+                 .c_str(),
+             stderr);
+  std::fflush(stderr);
+}
+
+void Progress::started(const BatchItem& item) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  chains_running_ += item.options.chains;
+  draw_locked();
+}
+
+void Progress::finished(const BatchItem& item, const ModelOutput& out) {
+  const ModelReport r = report(out);
+  const std::lock_guard<std::mutex> lock(mutex_);
+  chains_running_ -= item.options.chains;
+  ++done_;
+  failed_ += !out.ok();
+  divergences_ += r.divergences;
+  if (quiet_) return;
+  if (tty_) clear_locked();
+  const std::string what =
+      out.ok() ? fmt::format("ok in {:.1f} s, {} divergences, max R-hat {:.3f}, min bulk-ESS {:.0f}", r.seconds,
+                             r.divergences, r.max_rhat, r.min_ess_bulk)
+               : out.status;
+  // One write per line: lines from threads never interleave, and a pipe sees whole lines.
+  std::fputs(fmt::format("herd: [{}/{}] {}: {}\n", done_, total_, out.name, what).c_str(), stderr);
+  std::fflush(stderr);
+  draw_locked();
+}
+
+}  // namespace herd

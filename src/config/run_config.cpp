@@ -1,0 +1,335 @@
+#include "herd/config/run_config.hpp"
+
+#include <fmt/format.h>
+#include <glob.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "herd/config/model_config.hpp"
+#include "herd/core/error.hpp"
+#include "model_config_detail.hpp"
+
+namespace fs = std::filesystem;
+
+namespace herd {
+namespace {
+
+// Errors located in the run file.
+class Where {
+ public:
+  explicit Where(std::string source) : source_(std::move(source)) {}
+  [[noreturn]] void fail(const toml::source_region& at, const std::string& msg) const {
+    throw InputError(located(source_, static_cast<int>(at.begin.line), static_cast<int>(at.begin.column), msg));
+  }
+  [[noreturn]] void fail(const toml::node& at, const std::string& msg) const { fail(at.source(), msg); }
+  [[noreturn]] void fail(const std::string& msg) const { throw InputError(located(source_, 0, 0, msg)); }
+
+  void check_keys(const toml::table& t, const std::string& path, const std::vector<std::string>& allowed) const {
+    for (auto&& [k, v] : t)
+      if (std::find(allowed.begin(), allowed.end(), std::string(k.str())) == allowed.end()) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(k.source(), "unknown key `" + (path.empty() ? "" : path + ".") + std::string(k.str()) + "`; valid keys" +
+                             (path.empty() ? " at the top level" : " in `" + path + "`") + ": " + list);
+      }
+  }
+
+  std::string string(const toml::node& n, const std::string& path) const {
+    if (!n.is_string() || n.as_string()->get().empty()) fail(n, "`" + path + "`: expected a non-empty string");
+    return n.as_string()->get();
+  }
+
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
+
+// Entries of a table in file order (toml++ keeps them sorted by key).
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> out;
+  for (auto&& [k, v] : t) out.emplace_back(&k, &v);
+  auto pos = [](const toml::key* k) { return std::make_pair(k->source().begin.line, k->source().begin.column); };
+  std::stable_sort(out.begin(), out.end(), [&](const auto& x, const auto& y) { return pos(x.first) < pos(y.first); });
+  return out;
+}
+
+fs::path resolve(const fs::path& base, const std::string& p) {
+  const fs::path q(p);
+  return (q.is_absolute() ? q : base / q).lexically_normal();
+}
+
+void read_run_table(const Where& w, const toml::table& root, const fs::path& base, RunSettings& run) {
+  const toml::node* n = root.get("run");
+  if (!n) return;
+  if (!n->is_table()) w.fail(*n, "`run`: expected a table");
+  const toml::table& t = *n->as_table();
+  w.check_keys(t, "run", {"output", "device", "threads", "precision"});
+  if (const toml::node* o = t.get("output")) run.output = resolve(base, w.string(*o, "run.output")).string();
+  if (const toml::node* d = t.get("device")) {
+    run.device = w.string(*d, "run.device");
+    if (run.device != "cpu" && run.device != "cuda")
+      w.fail(*d, "`run.device`: expected \"cpu\" or \"cuda\", found \"" + run.device + "\"");
+  }
+  if (const toml::node* th = t.get("threads")) {
+    if (!th->is_integer() || th->as_integer()->get() < 0 || th->as_integer()->get() > 4096)
+      w.fail(*th, "`run.threads`: expected an integer in 0..4096 (0 = all cores)");
+    run.threads = static_cast<int>(th->as_integer()->get());
+  }
+  if (const toml::node* p = t.get("precision")) {
+    run.precision = w.string(*p, "run.precision");
+    if (run.precision != "float64" && run.precision != "float32")
+      w.fail(*p, "`run.precision`: expected \"float64\" or \"float32\", found \"" + run.precision + "\"");
+  }
+}
+
+// The array of tables under `key` ([[models]], [[sweeps]]).
+std::vector<const toml::table*> tables_of(const Where& w, const toml::table& root, const char* key) {
+  std::vector<const toml::table*> out;
+  const toml::node* n = root.get(key);
+  if (!n) return out;
+  const toml::array* a = n->as_array();
+  if (!a) w.fail(*n, std::string("`") + key + "`: expected an array of tables ([[" + key + "]])");
+  for (const auto& e : *a) {
+    if (!e.is_table()) w.fail(e, std::string("`") + key + "`: expected an array of tables ([[" + key + "]])");
+    out.push_back(e.as_table());
+  }
+  return out;
+}
+
+fs::path existing_file(const Where& w, const toml::node& n, const fs::path& base, const std::string& path) {
+  const fs::path p = resolve(base, w.string(n, path));
+  if (!fs::is_regular_file(p)) w.fail(n, "`" + path + "`: no such file " + p.string());
+  return p;
+}
+
+toml::table read_table(const fs::path& file) {
+  return detail::parse_toml(detail::read_text_file(file, "model config file"), file.string());
+}
+
+void read_model_entry(const Where& w, const toml::table* m, const std::string& at, const fs::path& base, RunSpec& run) {
+  {
+    w.check_keys(*m, at, {"config", "template", "data", "name"});
+    const toml::node* config = m->get("config");
+    const toml::node* tmpl = m->get("template");
+    const toml::node* data = m->get("data");
+    const toml::node* name = m->get("name");
+    if ((config != nullptr) == (tmpl != nullptr))
+      w.fail(*m, "`" + at + "`: give either `config` (one model) or `template` with `data` (one model per data file)");
+    if (config) {
+      if (data) w.fail(*data, "`" + at + ".data`: goes with `template`, not with `config`");
+      const fs::path file = existing_file(w, *config, base, at + ".config");
+      ModelSpec spec = parse_model_config(file);
+      if (name) {
+        spec.name = w.string(*name, at + ".name");
+        if (spec.name.find('/') != std::string::npos) w.fail(*name, "`" + at + ".name`: a name cannot hold '/'");
+      }
+      run.models.push_back({std::move(spec), ""});
+      return;
+    }
+    if (!data) w.fail(*m, "`" + at + "`: a `template` needs `data`, a glob of data files (e.g. \"brands/*.csv\")");
+    if (name) w.fail(*name, "`" + at + ".name`: template models are named after their data files");
+    const fs::path tfile = existing_file(w, *tmpl, base, at + ".template");
+    const std::string pattern = resolve(base, w.string(*data, at + ".data")).string();
+    glob_t g{};
+    const int rc = glob(pattern.c_str(), 0, nullptr, &g);
+    std::vector<std::string> files;
+    for (size_t k = 0; rc == 0 && k < g.gl_pathc; ++k) files.emplace_back(g.gl_pathv[k]);
+    globfree(&g);
+    if (files.empty()) w.fail(*data, "`" + at + ".data`: the pattern " + pattern + " matches no file");
+    std::sort(files.begin(), files.end());
+    const toml::table proto = read_table(tfile);
+    for (const auto& f : files) {
+      toml::table t = proto;
+      t.insert_or_assign("name", fs::path(f).stem().string());
+      toml::node* d = t.get("data");
+      if (!d) d = &t.insert_or_assign("data", toml::table{}).first->second;
+      if (!d->is_table()) Where(tfile.string()).fail(*proto.get("data"), "`data`: expected a table");
+      d->as_table()->insert_or_assign("path", f);
+      run.models.push_back({detail::parse_model_table(t, tfile.string(), tfile.parent_path(), ""), ""});
+    }
+  }
+}
+
+// Puts `value` at the dotted `key` of a config table, creating tables on the way; an
+// integer segment indexes an array of tables (lift_tests.0.lift).
+void set_dotted(toml::table& root, const std::string& key, const toml::node& value, const Where& w,
+                const toml::key& at) {
+  std::vector<std::string> segs(1);
+  for (char c : key) {
+    if (c == '.')
+      segs.emplace_back();
+    else
+      segs.back() += c;
+  }
+  if (std::any_of(segs.begin(), segs.end(), [](const std::string& s) { return s.empty(); }))
+    w.fail(at.source(), "sweep key `" + key + "`: empty segment in the dotted key");
+  toml::node* cur = &root;
+  for (size_t i = 0; i + 1 < segs.size(); ++i) {
+    const std::string& s = segs[i];
+    if (toml::array* a = cur->as_array()) {
+      const bool digits = std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+      if (!digits || std::stoul(s) >= a->size())
+        w.fail(at.source(), "sweep key `" + key + "`: `" + s + "` is not an index of the " + std::to_string(a->size()) +
+                                "-element array before it");
+      cur = a->get(std::stoul(s));
+      continue;
+    }
+    toml::table* t = cur->as_table();
+    if (!t) w.fail(at.source(), "sweep key `" + key + "`: `" + segs[i - 1] + "` is not a table in the config");
+    toml::node* next = t->get(s);
+    if (!next) next = &t->insert_or_assign(s, toml::table{}).first->second;
+    cur = next;
+  }
+  toml::table* t = cur->as_table();
+  if (!t) w.fail(at.source(), "sweep key `" + key + "`: its parent is not a table in the config");
+  t->insert_or_assign(segs.back(), value);
+}
+
+std::string value_text(const toml::node& v) {
+  if (const auto* s = v.as_string()) return s->get();
+  if (const auto* f = v.as_floating_point()) {
+    // Shortest text that reads back to the same double (0.05, not 0.050000000000000003).
+    std::string t = fmt::format("{}", f->get());
+    if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
+    return t;
+  }
+  std::ostringstream o;
+  v.visit([&](const auto& x) { o << x; });
+  return o.str();
+}
+
+std::string toml_value(const toml::node& v) {
+  if (!v.is_string()) return value_text(v);
+  std::string out = "\"";
+  for (char c : v.as_string()->get()) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Safe in group names, file names and shells.
+std::string name_part(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    if (ok)
+      out += c;
+    else if (out.empty() || out.back() != '_')
+      out += '_';
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+void read_sweep_entry(const Where& w, const toml::table* sw, const std::string& at, const fs::path& base, RunSpec& run) {
+  {
+    const toml::node* config = sw->get("config");
+    if (!config) w.fail(*sw, "`" + at + "`: missing `config`, the model config the sweep varies");
+    const fs::path file = existing_file(w, *config, base, at + ".config");
+    const toml::table proto = read_table(file);
+    const std::string base_name = detail::parse_model_table(proto, file.string(), file.parent_path(), file.stem().string()).name;
+    struct Axis {
+      const toml::key* key;
+      const toml::array* values;
+      std::string label;
+    };
+    std::vector<Axis> axes;
+    for (const auto& [k, v] : in_file_order(*sw)) {
+      if (k->str() == "config") continue;
+      const std::string key(k->str());
+      const toml::array* a = v->as_array();
+      if (!a || a->empty()) w.fail(*v, "sweep key `" + key + "`: expected a non-empty array of values");
+      const std::string last = key.substr(key.rfind('.') + 1);
+      axes.push_back({k, a, last});
+    }
+    if (axes.empty()) w.fail(*sw, "`" + at + "`: no keys to sweep over (e.g. \"priors.beta_sigma\" = [...])");
+    // The last segment names a key in model names, unless two keys share it.
+    std::vector<std::string> full;
+    for (const auto& x : axes) full.push_back(name_part(std::string(x.key->str())));
+    for (size_t x = 0; x < axes.size(); ++x)
+      for (size_t y = 0; y < axes.size(); ++y)
+        if (x != y && axes[x].key->str().substr(axes[x].key->str().rfind('.') + 1) ==
+                          axes[y].key->str().substr(axes[y].key->str().rfind('.') + 1))
+          axes[x].label = full[x];
+    size_t points = 1;
+    for (const auto& x : axes) points *= x.values->size();
+    std::vector<size_t> idx(axes.size(), 0);
+    for (size_t p = 0; p < points; ++p) {
+      // The last key varies fastest, as in nested loops written in file order.
+      for (size_t a = axes.size(), r = p; a-- > 0;) {
+        idx[a] = r % axes[a].values->size();
+        r /= axes[a].values->size();
+      }
+      toml::table t = proto;
+      std::string name = base_name, point = "{ ";
+      for (size_t a = 0; a < axes.size(); ++a) {
+        const toml::node& v = *axes[a].values->get(idx[a]);
+        set_dotted(t, std::string(axes[a].key->str()), v, w, *axes[a].key);
+        name += "__" + axes[a].label + "=" + name_part(value_text(v));
+        point += (a ? ", \"" : "\"") + std::string(axes[a].key->str()) + "\" = " + toml_value(v);
+      }
+      point += " }";
+      t.insert_or_assign("name", name);
+      try {
+        run.models.push_back({detail::parse_model_table(t, file.string(), file.parent_path(), ""), point});
+      } catch (const InputError& e) {
+        // Point at the key the message names, else at the first key of the sweep.
+        const toml::key* culprit = axes.front().key;
+        for (const auto& x : axes)
+          if (std::string(e.what()).find("`" + std::string(x.key->str())) != std::string::npos) culprit = x.key;
+        w.fail(culprit->source(), "sweep point " + point + " of " + file.string() + ": " + e.what());
+      }
+    }
+  }
+}
+
+}  // namespace
+
+RunSpec parse_run(const fs::path& file) {
+  const std::string text = detail::read_text_file(file, "config file");
+  const toml::table root = detail::parse_toml(text, file.string());
+  RunSpec run;
+  run.source = file.string();
+  run.is_run_file = root.contains("run") || root.contains("models") || root.contains("sweeps");
+  if (!run.is_run_file) {
+    run.models.push_back({parse_model_config(file), ""});
+    return run;
+  }
+  const Where w(file.string());
+  w.check_keys(root, "", {"run", "models", "sweeps"});
+  const fs::path base = fs::absolute(file).parent_path();
+  read_run_table(w, root, base, run.run);
+  // [[models]] and [[sweeps]] entries in the order they appear in the file.
+  struct Entry {
+    const toml::table* t;
+    bool sweep;
+    std::string at;
+  };
+  std::vector<Entry> entries;
+  int k = 0;
+  for (const toml::table* t : tables_of(w, root, "models")) entries.push_back({t, false, "models[" + std::to_string(k++) + "]"});
+  k = 0;
+  for (const toml::table* t : tables_of(w, root, "sweeps")) entries.push_back({t, true, "sweeps[" + std::to_string(k++) + "]"});
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) {
+    return x.t->source().begin.line < y.t->source().begin.line;
+  });
+  for (const auto& e : entries)
+    (e.sweep ? read_sweep_entry : read_model_entry)(w, e.t, e.at, base, run);
+  if (run.models.empty()) w.fail("the run file lists no models ([[models]] or [[sweeps]])");
+  std::map<std::string, std::string> seen;
+  for (const auto& m : run.models) {
+    auto [it, fresh] = seen.emplace(m.spec.name, m.spec.source);
+    if (!fresh)
+      w.fail("two models are named \"" + m.spec.name + "\" (from " + it->second + " and " + m.spec.source +
+             "); model names must be unique in a run (set `name` in [[models]])");
+  }
+  return run;
+}
+
+}  // namespace herd
