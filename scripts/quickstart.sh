@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Quick start on a fresh Debian machine: installs dependencies, builds herd, and runs it on
-# the examples on the CPU: the resolved config and priors of the seed model, the gradient
-# check of every example, and a NUTS fit of the seed model with its summary table.
+# Quick start on a fresh Debian machine: installs dependencies, builds herd, fits the example
+# batch (configs/examples/example.toml: six models) on the CPU into runs/example.h5, prints
+# the batch summary, and opens the file with xarray as a user would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${HERD_JOBS:-$(nproc)}
@@ -12,8 +12,13 @@ cmake --build build/release -j "$jobs" --target herd
 herd=build/release/herd
 
 "$herd" --version
-"$herd" describe configs/examples/dtc_paid_social_tuned.toml
-for config in configs/examples/*.toml; do
-  "$herd" check-gradient "$config" --points 5
-done
-"$herd" fit configs/examples/dtc_paid_social_tuned.toml --draws-csv build/release/dtc_paid_social_tuned_draws.csv
+mkdir -p runs
+"$herd" fit configs/examples/example.toml --out runs/example.h5
+"$herd" summarize runs/example.h5 --model dtc_paid_social --csv runs/example_summary.csv
+/usr/bin/python3 - <<'PY'
+import xarray as xr
+post = xr.open_dataset("runs/example.h5", group="dtc_paid_social/posterior")
+print(post)
+print("\nlinkedin_awareness effect, posterior mean:",
+      float(post.beta.sel(channel="linkedin_awareness").mean()))
+PY

@@ -170,6 +170,14 @@ def cmd_output(herd, work):
               f"{model}: derived beta rows")
         post.close()
     check(checked > 60, f"only {checked} rows compared")
+    try:  # ArviZ is not a Debian package; where someone has it, check it reads the file too
+        import arviz as az
+    except ImportError:
+        az = None
+    if az is not None:
+        idata = az.InferenceData.from_netcdf(out, base_group="dtc_paid_social")
+        check(set(GROUPS) <= set(idata.groups()), f"ArviZ groups {idata.groups()}")
+        check(az.loo(idata).n_data_points == 104, "ArviZ loo over the 104 weeks")
     print(f"output: {len(expected)} models, every group opened with netcdf4 and h5netcdf, {checked} summary rows equal")
 
 
