@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   fmt::print("{:<34} {:>10.1f} {:>14.2f}\n", "in memory", wall_mem, 60.0 * n / wall_mem);
   fmt::print("writing: {:.2f}% of wall time measured inside the writes ({:.1f} s in part writes over {} threads, "
              "{:.1f} s consolidating); {:.2f}% as the difference of the two runs; file {:.1f} MB\n",
-             100 * measured_share, h5.sink_seconds, threads, finish_s, 100 * diff_share, file_bytes / 1e6);
+             100 * measured_share, h5.sink_seconds, threads, finish_s, 100 * diff_share, static_cast<double>(file_bytes) / 1e6);
   std::ofstream json(json_path);
   json << fmt::format(
       "{{\n  \"benchmark\": \"batch\",\n  \"models\": {}, \"threads\": {}, \"chains\": 4, \"warmup\": 500, \"draws\": 500,\n"

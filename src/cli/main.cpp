@@ -178,6 +178,10 @@ int run_fit(const FitArgs& a) {
                output.empty() ? "" : ", writing " + output);
   }
 
+  // A finished file with nothing left to fit stays as it is.
+  if (store && a.resume && items.empty() && std::filesystem::exists(output) && !is_index_file(output) &&
+      !std::filesystem::exists(output + ".parts"))
+    store.reset();
   MemorySink memory;
   SampleSink& sink = store ? static_cast<SampleSink&>(*store) : memory;
   if (store) store->begin(a.resume);
@@ -191,8 +195,8 @@ int run_fit(const FitArgs& a) {
   }
 
   std::vector<ModelReport> reports;
-  if (store) {
-    store->finish(order);
+  if (store) store->finish(order);
+  if (!output.empty()) {
     reports = reports_from_file(output);
   } else {
     for (const auto& name : order)
@@ -203,7 +207,7 @@ int run_fit(const FitArgs& a) {
     print_model_table(std::cout, reports.front());
     if (!a.draws_csv.empty()) {
       if (!reports.front().params.empty()) {
-        const ModelOutput& m = store ? read_model(output, reports.front().name) : memory.models().front();
+        const ModelOutput& m = output.empty() ? memory.models().front() : read_model(output, reports.front().name);
         write_draws_csv(a.draws_csv, m);
       }
     }

@@ -92,6 +92,11 @@ void OutputStore::begin(bool resume) {
   const std::lock_guard<std::mutex> lock(mutex_);
   models_.clear();
   std::error_code ec;
+  // Temporaries of a killed run beside the output (OUT.h5.tmp-<pid>).
+  const fs::path p = fs::absolute(path_);
+  const std::string stale = p.filename().string() + ".tmp-";
+  for (const auto& e : fs::directory_iterator(p.parent_path(), ec))
+    if (e.path().filename().string().rfind(stale, 0) == 0) fs::remove(e.path(), ec);
   if (!resume) {
     fs::remove_all(parts_, ec);
     fs::remove(path_, ec);
@@ -148,6 +153,8 @@ void OutputStore::finish(const std::vector<std::string>& order) {
   for (const auto& m : models_)
     if (std::find(order.begin(), order.end(), m.name) == order.end()) ordered.push_back(&m);
   {
+    // Read back and rewritten, not H5Ocopy'd: a copied group keeps object references into
+    // the source file in its DIMENSION_LIST attributes, and netCDF readers then fail on it.
     ModelFileWriter w(path_);
     for (const StoredModel* m : ordered) w.add(read_model(m->file, m->name));
     w.commit();

@@ -228,7 +228,13 @@ def cmd_threads(herd, work):
     for m in names:
         if status[m] == "ok":
             same_model(files[0], files[1], m)
-    print(f"threads: {len(names)} models identical with 1 and 2 threads")
+    # One model alone on two threads runs its chains in parallel: still the same draws.
+    alone_run = os.path.join(work, "alone.toml")
+    write(alone_run, f'[[models]]\nconfig = "{EXAMPLES}/dtc_paid_social_tuned.toml"\nname = "dtc_paid_social"\n')
+    alone = os.path.join(work, "alone.h5")
+    run(herd, "fit", alone_run, "--out", alone, "--warmup", "100", "--draws", "80", "--threads", "2", expect=0)
+    same_model(files[0], alone, "dtc_paid_social")
+    print(f"threads: {len(names)} models identical with 1 and 2 threads, and alone with its chains on 2 threads")
 
 
 def cmd_errors(herd, work):
