@@ -3,13 +3,16 @@
 # adstock_hill.stan), the same data scaled as herd scales it, 4 chains x (1000 warmup + 1000
 # draws) on one core. Times are Stan's own (get_elapsed_time: warmup + sampling, compilation
 # excluded). Run from the repository root:
-#   Rscript bench/peers/stan/run.R bench/results/fit-stan.json
+#   Rscript bench/peers/stan/run.R bench/results/fit-stan.json [SHAPE ...]
+# With shapes named, only those run, and their rows replace the same shapes' rows of an
+# existing output file (the others are kept, with the date each was measured).
 suppressMessages({
   library(rstan)
   library(jsonlite)
 })
 args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args) > 0) args[1] else "bench/results/fit-stan.json"
+only <- if (length(args) > 1) args[-1] else character(0)
 examples <- "configs/examples"
 here <- "bench/peers/stan"
 scale_active <- function(v) v / mean(v[v > 0])
@@ -46,13 +49,23 @@ run <- function(shape, file, data) {
   divergent <- sum(sapply(get_sampler_params(fit, inc_warmup = FALSE), function(p) sum(p[, "divergent__"])))
   cat(sprintf("%-30s stan  %8.2f s  %10d leapfrogs  %9.0f grad/s  min ESS %6.0f  %8.1f ESS/s  %d divergences\n",
               shape, seconds, leapfrogs, leapfrogs / seconds, min(ess), min(ess) / seconds, divergent))
-  list(shape = shape, seconds = seconds, leapfrogs = leapfrogs, gradients_per_second = leapfrogs / seconds,
+  list(shape = shape, measured = format(Sys.Date()), seconds = seconds, leapfrogs = leapfrogs, gradients_per_second = leapfrogs / seconds,
        min_ess_bulk = min(ess), min_ess_bulk_per_second = min(ess) / seconds, min_ess_bulk_per_draw = min(ess) / 4000,
        divergences = divergent)
 }
 
-rows <- list(run("loglog_T104_C10_noncentered", "loglog_noncentered.stan", loglog_data),
-             run("adstock_hill_T156_C8_L8", "adstock_hill.stan", adstock_data))
+shapes <- list(
+  list("loglog_T104_C10_noncentered", "loglog_noncentered.stan", loglog_data),
+  list("adstock_hill_T156_C8_L8", "adstock_hill.stan", adstock_data))
+old_rows <- if (length(only) > 0 && file.exists(out)) fromJSON(out, simplifyVector = FALSE)$rows else list()
+rows <- list()
+for (s in shapes) {
+  if (length(only) == 0 || s[[1]] %in% only) {
+    rows[[length(rows) + 1]] <- run(s[[1]], s[[2]], s[[3]])
+  } else {
+    for (r in old_rows) if (r$shape == s[[1]]) rows[[length(rows) + 1]] <- r
+  }
+}
 write_json(list(benchmark = "fit", peer = "stan", stan_version = as.character(packageVersion("rstan")),
                 chains = 4, warmup = 1000, draws = 1000, threads = 1, rows = rows),
            out, auto_unbox = TRUE, pretty = TRUE, digits = NA)

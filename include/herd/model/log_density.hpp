@@ -165,6 +165,13 @@ HERD_HD_INLINE Real geo_effect(const ModelView<Real>& m, const Workspace<Real>& 
   return m.positive ? exp(eta) : eta;
 }
 
+/// No adstock and a linear media term (also the log-log model, whose log(spend) is taken once
+/// in the data): the term is eff * x, with nothing to cache for the backward pass.
+template <class Real>
+HERD_HD_INLINE bool plain_media(const ModelView<Real>& m) {
+  return m.adstock == AdstockType::kNone && m.saturation == SaturationType::kLinear;
+}
+
 /// mu for geo g into ws.mu; caches adstocked media (and its partials) in ws.a/dad/dap.
 /// media_out (optional) receives each channel's term eff * S(a) as [C][T].
 template <class Real>
@@ -172,8 +179,12 @@ HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, in
   const int T = m.T, L = m.L;
   Real* mu = ws.mu;
   const Real alpha = ws.c[m.o_intercept + g];
-  const Real trend = param(ws, m.o_trend, 0, Real(0));
-  for (int t = 0; t < T; ++t) mu[t] = alpha + trend * Real(t + 1) / Real(T);
+  if (m.o_trend >= 0) {
+    const Real trend = ws.c[m.o_trend];
+    for (int t = 0; t < T; ++t) mu[t] = alpha + trend * Real(t + 1) / Real(T);
+  } else {
+    for (int t = 0; t < T; ++t) mu[t] = alpha;
+  }
   for (int s = 0; s < m.S; ++s) {
     const Real coef = ws.c[m.o_season + s];
     const Real* basis = m.season + s * T;
@@ -184,8 +195,17 @@ HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, in
     const Real* zk = m.z + (g * m.K + k) * T;
     for (int t = 0; t < T; ++t) mu[t] += coef * zk[t];
   }
+  const bool plain = plain_media(m);
   for (int ch = 0; ch < m.C; ++ch) {
     const Real* x = m.x + (g * m.C + ch) * T;
+    if (plain) {
+      // The general path's a = (1 * x) / 1 and S(a) = a, without the caches.
+      const Real eff = geo_effect(m, ws, g, ch);
+      for (int t = 0; t < T; ++t) mu[t] += eff * x[t];
+      if (media_out)
+        for (int t = 0; t < T; ++t) media_out[ch * T + t] = eff * x[t];
+      continue;
+    }
     const Real* w = ws.w + ch * L;
     const Real* dwd = ws.dwd + ch * L;
     const Real* dwp = ws.dwp + ch * L;
@@ -289,13 +309,14 @@ template <class Real>
 HERD_HD void backward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, int g) {
   const int T = m.T;
   const Real* gmu = ws.mu;
-  Real g_alpha = 0, g_trend = 0;
-  for (int t = 0; t < T; ++t) {
-    g_alpha += gmu[t];
-    g_trend += gmu[t] * Real(t + 1) / Real(T);
-  }
+  Real g_alpha = 0;
+  for (int t = 0; t < T; ++t) g_alpha += gmu[t];
   ws.gc[m.o_intercept + g] += g_alpha;
-  add_grad(ws, m.o_trend, 0, g_trend);
+  if (m.o_trend >= 0) {
+    Real g_trend = 0;
+    for (int t = 0; t < T; ++t) g_trend += gmu[t] * Real(t + 1) / Real(T);
+    ws.gc[m.o_trend] += g_trend;
+  }
   for (int s = 0; s < m.S; ++s) {
     const Real* basis = m.season + s * T;
     Real acc = 0;
@@ -308,28 +329,46 @@ HERD_HD void backward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, i
     for (int t = 0; t < T; ++t) acc += gmu[t] * zk[t];
     ws.gc[m.o_control + k] += acc;
   }
-  for (int ch = 0; ch < m.C; ++ch) {
-    const Real* dad = ws.dad + ch * T;
-    const Real* dap = ws.dap + ch * T;
-    const Real* sv = ws.sv + ch * T;
-    const Real* sda = ws.sda + ch * T;
-    const Real* sd1 = ws.sd1 + ch * T;
-    const Real* sd2 = ws.sd2 + ch * T;
-    const Real eff = geo_effect(m, ws, g, ch);
-    Real g_eff = 0, g_p1 = 0, g_p2 = 0, g_decay = 0, g_peak = 0;
+  const bool plain = plain_media(m);
+  if (plain) {
+    // Weeks outer, channels inner: each channel's sum still adds its weeks in order (the same
+    // bits as a loop per channel), but the C sums interleave instead of each waiting on its
+    // last addition. ws.sv is free in the plain path.
+    Real* acc = ws.sv;
+    for (int ch = 0; ch < m.C; ++ch) acc[ch] = Real(0);
+    const Real* x = m.x + g * m.C * T;
     for (int t = 0; t < T; ++t) {
-      g_eff += gmu[t] * sv[t];
-      const Real gs = gmu[t] * eff;
-      g_p1 += gs * sd1[t];
-      g_p2 += gs * sd2[t];
-      const Real ga = gs * sda[t];
-      g_decay += ga * dad[t];
-      g_peak += ga * dap[t];
+      const Real gt = gmu[t];
+      for (int ch = 0; ch < m.C; ++ch) acc[ch] += gt * x[ch * T + t];
     }
-    add_grad(ws, m.o_sat1, ch, g_p1);
-    add_grad(ws, m.o_sat2, ch, g_p2);
-    add_grad(ws, m.o_decay, ch, g_decay);
-    add_grad(ws, m.o_peak, ch, g_peak);
+  }
+  for (int ch = 0; ch < m.C; ++ch) {
+    const Real eff = geo_effect(m, ws, g, ch);
+    Real g_eff = 0;
+    if (plain) {
+      g_eff = ws.sv[ch];
+    } else {
+      const Real* dad = ws.dad + ch * T;
+      const Real* dap = ws.dap + ch * T;
+      const Real* sv = ws.sv + ch * T;
+      const Real* sda = ws.sda + ch * T;
+      const Real* sd1 = ws.sd1 + ch * T;
+      const Real* sd2 = ws.sd2 + ch * T;
+      Real g_p1 = 0, g_p2 = 0, g_decay = 0, g_peak = 0;
+      for (int t = 0; t < T; ++t) {
+        g_eff += gmu[t] * sv[t];
+        const Real gs = gmu[t] * eff;
+        g_p1 += gs * sd1[t];
+        g_p2 += gs * sd2[t];
+        const Real ga = gs * sda[t];
+        g_decay += ga * dad[t];
+        g_peak += ga * dap[t];
+      }
+      add_grad(ws, m.o_sat1, ch, g_p1);
+      add_grad(ws, m.o_sat2, ch, g_p2);
+      add_grad(ws, m.o_decay, ch, g_decay);
+      add_grad(ws, m.o_peak, ch, g_peak);
+    }
     const Real g_eta = m.positive ? g_eff * eff : g_eff;
     ws.glb[ch] += g_eta;
     if (m.panel) {
