@@ -14,6 +14,7 @@ packages=(
   libboost-dev                           # Boost.Math: independent reference densities in tests
   nlohmann-json3-dev                     # reference values (JSON) read by the tests
   libhdf5-dev                            # HDF5 output (netCDF-4 / ArviZ layout)
+  openmpi-bin libopenmpi-dev             # HERD_MPI: a run over several processes or machines
   libbenchmark-dev                       # bench/
   python3                                # example-data generator, output checks
   python3-numpy python3-xarray python3-h5netcdf python3-netcdf4  # tests: the output opens in xarray

@@ -12,18 +12,15 @@
 #include <string>
 
 #include "herd/config/model_config.hpp"
-#include "herd/config/run_config.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/version.hpp"
 #include "herd/data/dataset.hpp"
 #include "herd/engine/device.hpp"
-#include "herd/engine/fit.hpp"
-#include "herd/engine/batch.hpp"
+#include "commands.hpp"
+#include "herd/engine/cluster.hpp"
 #include "herd/engine/gradient_check.hpp"
 #include "herd/io/hdf5_file.hpp"
-#include "herd/io/output_store.hpp"
 #include "herd/io/summary.hpp"
-#include "progress.hpp"
 #include "herd/model/model.hpp"
 
 namespace herd {
@@ -69,155 +66,12 @@ int run_describe(const std::string& config) {
   return 0;
 }
 
-struct FitArgs {
-  std::string config, out, draws_csv, device, precision, algorithm;
-  int threads = -1, chains = 0, warmup = -1, draws = 0;
-  long long seed = -1;
-  bool quiet = false, resume = false, no_contributions = false;
-};
-
-// The run's models, built and validated before anything is fitted or written.
-struct LoadedRun {
-  RunSpec spec;
-  std::vector<std::unique_ptr<Model>> models;  // Models hand out views into themselves: never moved
-};
-
-LoadedRun load_run(const FitArgs& a) {
-  LoadedRun run;
-  run.spec = parse_run(a.config);
-  std::set<std::string> warned;  // sweep points and templates repeat their config's warnings
-  auto warn = [&](const std::string& source, const std::string& w) {
-    if (warned.insert(source + w).second) fmt::print(stderr, "herd: warning: {}: {}\n", source, w);
-  };
-  for (auto& rm : run.spec.models) {
-    SamplerSpec& s = rm.spec.sampler;
-    if (!a.algorithm.empty()) s.algorithm = a.algorithm;
-    if (a.chains > 0) s.chains = a.chains;
-    if (a.warmup >= 0) s.warmup = a.warmup;
-    if (a.draws > 0) s.draws = a.draws;
-    if (a.seed >= 0) s.seed = static_cast<std::uint64_t>(a.seed);
-    Dataset data = read_dataset(rm.spec);
-    for (const auto& w : rm.spec.warnings) warn(rm.spec.source, w);
-    for (const auto& w : data.warnings) warn(data.source, w);
-    run.models.push_back(std::make_unique<Model>(rm.spec, std::move(data)));
-  }
-  return run;
-}
-
 std::vector<ModelReport> reports_from_file(const std::string& path) {
   std::vector<ModelReport> out;
   ReadOptions o;
   o.skip = derived_variables();
   for (const auto& name : list_models(path)) out.push_back(report(read_model(path, name, o)));
   return out;
-}
-
-int run_fit(const FitArgs& a) {
-  const LoadedRun run = load_run(a);
-  const RunSettings& rs = run.spec.run;
-  const std::string device = a.device.empty() ? rs.device : a.device;
-  const std::string precision = a.precision.empty() ? rs.precision : a.precision;
-  // Not built yet, so refused outright instead of quietly running something else.
-  if (device == "cuda")
-    throw InputError(cuda_built() ? "device cuda: the CUDA sampler is not implemented yet (issue 5)"
-                                  : "device cuda: herd was built without CUDA (configure with -DHERD_CUDA=ON)");
-  if (precision == "float32")
-    throw InputError("precision float32: float32 sampling comes with the CUDA backend (issue 5)");
-  const bool single = !run.spec.is_run_file;
-  if (!a.draws_csv.empty() && !single)
-    throw InputError(located(a.config, 0, 0, "--draws-csv takes a single model config, not a run file"));
-  std::string output = !a.out.empty() ? a.out : rs.output;
-  if (output.empty() && !single) {
-    const std::filesystem::path p = std::filesystem::absolute(a.config);
-    output = (p.parent_path() / (p.stem().string() + ".h5")).string();
-  }
-  if (a.resume && output.empty())
-    throw InputError("--resume needs an output file (--out FILE.h5 or [run] output)");
-
-  std::unique_ptr<OutputStore> store;
-  std::set<std::string> done;
-  if (!output.empty()) {
-    store = std::make_unique<OutputStore>(output);
-    if (a.resume) {
-      const std::vector<StoredModel> stored = store->stored();
-      for (size_t i = 0; i < run.models.size(); ++i) {
-        const Model& m = *run.models[i];
-        auto it = std::find_if(stored.begin(), stored.end(), [&](const StoredModel& s) { return s.name == m.spec().name; });
-        if (it == stored.end()) continue;
-        if (it->config != to_toml(m.spec()))
-          throw InputError(located(output, 0, 0, "model \"" + m.spec().name +
-                                                     "\" in this file was fitted with another config than the run's now; "
-                                                     "fit into a new file, or remove it from the run"));
-        done.insert(m.spec().name);
-      }
-    }
-  }
-
-  std::vector<BatchItem> items;
-  std::vector<std::string> order;
-  for (size_t i = 0; i < run.models.size(); ++i) {
-    const Model& m = *run.models[i];
-    order.push_back(m.spec().name);
-    if (done.count(m.spec().name)) continue;
-    BatchItem item;
-    item.model = &m;
-    item.options = options_from(m.spec());
-    if (!run.spec.models[i].sweep.empty()) item.attrs["sweep"] = run.spec.models[i].sweep;
-    items.push_back(std::move(item));
-  }
-  const int threads = a.threads >= 0 ? a.threads : rs.threads;
-  if (single && !a.quiet) {
-    const Model& m = *run.models.front();
-    const SamplerOptions& o = items.empty() ? options_from(m.spec()) : items.front().options;
-    fmt::print("{}: {} parameters, {} chains x ({} warmup + {} draws), {}, seed {}\n", m.spec().name, m.dim(),
-               o.chains, o.warmup, o.draws, o.algorithm == "chees" ? "ChEES-HMC" : "NUTS", o.seed);
-    fmt::print("priors:\n{}\n", m.describe());
-  } else if (!a.quiet) {
-    fmt::print(stderr, "herd: {} models, {} to fit{}{}\n", order.size(), items.size(),
-               done.empty() ? "" : fmt::format(" ({} already in {})", done.size(), output),
-               output.empty() ? "" : ", writing " + output);
-  }
-
-  // A finished file with nothing left to fit stays as it is.
-  if (store && a.resume && items.empty() && std::filesystem::exists(output) && !is_index_file(output) &&
-      !std::filesystem::exists(output + ".parts"))
-    store.reset();
-  MemorySink memory;
-  SampleSink& sink = store ? static_cast<SampleSink&>(*store) : memory;
-  if (store) store->begin(a.resume);
-  BatchOptions bo;
-  bo.threads = threads;
-  // Contributions only matter in a file; the printed summary leaves them out.
-  bo.with_contributions = store && !a.no_contributions;
-  {
-    Progress progress(static_cast<int>(items.size()), a.quiet || (single && items.size() == 1 && !store));
-    run_batch(items, bo, sink, &progress);
-  }
-
-  std::vector<ModelReport> reports;
-  if (store) store->finish(order);
-  if (!output.empty()) {
-    reports = reports_from_file(output);
-  } else {
-    for (const auto& name : order)
-      for (const auto& m : memory.models())
-        if (m.name == name) reports.push_back(report(m));
-  }
-  if (single) {
-    print_model_table(std::cout, reports.front());
-    if (!a.draws_csv.empty()) {
-      if (!reports.front().params.empty()) {
-        const ModelOutput& m = output.empty() ? memory.models().front() : read_model(output, reports.front().name);
-        write_draws_csv(a.draws_csv, m);
-      }
-    }
-  } else {
-    print_batch_table(std::cout, reports);
-  }
-  if (!output.empty() && !a.quiet) fmt::print(stderr, "herd: wrote {}\n", output);
-  const bool any_failed = std::any_of(reports.begin(), reports.end(), [](const ModelReport& r) { return r.status != "ok"; });
-  if (single && any_failed) fmt::print(stderr, "herd: {}: {}\n", reports.front().name, reports.front().status);
-  return any_failed ? 1 : 0;
 }
 
 int run_summarize(const std::string& file, const std::string& model, const std::string& csv) {
@@ -252,6 +106,10 @@ int run_summarize(const std::string& file, const std::string& model, const std::
 }  // namespace herd
 
 int main(int argc, char** argv) {
+  // MPI (when this process joined it) ends with main, whichever way main ends.
+  struct LeaveCluster {
+    ~LeaveCluster() { herd::Cluster::finalize(); }
+  } leave;
   CLI::App app{"herd: Bayesian media-mix models by the hundred"};
   app.set_version_flag("--version", std::string("herd ") + herd::kVersion);
   app.require_subcommand(1);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 
 #include "herd/io/summary.hpp"
 
@@ -19,7 +20,8 @@ std::string clock_text(double s) {
 
 }  // namespace
 
-Progress::Progress(int total, bool quiet) : total_(total), quiet_(quiet), tty_(!quiet && isatty(fileno(stderr))) {
+Progress::Progress(int total, bool quiet, std::string who)
+    : total_(total), who_(std::move(who)), quiet_(quiet), tty_(!quiet && isatty(fileno(stderr))) {
   if (!tty_) return;
   // The ETA moves while models run, so the live line is redrawn every second.
   ticker_ = std::thread([this] {
@@ -45,7 +47,7 @@ void Progress::draw_locked() {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const std::string eta = done_ > 0 ? clock_text(elapsed / done_ * (total_ - done_)) : std::string("--");
   clear_locked();
-  std::fputs(fmt::format("herd: {}/{} models done{}, {} chains running, {} divergences, elapsed {}, ETA {}", done_,
+  std::fputs(fmt::format("{}: {}/{} models done{}, {} chains running, {} divergences, elapsed {}, ETA {}", who_, done_,
                          total_, failed_ ? fmt::format(" ({} failed)", failed_) : std::string(), chains_running_,
                          divergences_, clock_text(elapsed), eta)
                  .c_str(),
@@ -73,7 +75,7 @@ void Progress::finished(const BatchItem& item, const ModelOutput& out) {
                              r.divergences, r.max_rhat, r.min_ess_bulk)
                : out.status;
   // One write per line: lines from threads never interleave, and a pipe sees whole lines.
-  std::fputs(fmt::format("herd: [{}/{}] {}: {}\n", done_, total_, out.name, what).c_str(), stderr);
+  std::fputs(fmt::format("{}: [{}/{}] {}: {}\n", who_, done_, total_, out.name, what).c_str(), stderr);
   std::fflush(stderr);
   draw_locked();
 }

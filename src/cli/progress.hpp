@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "herd/engine/batch.hpp"
@@ -12,7 +13,8 @@ namespace herd {
 
 class Progress : public BatchObserver {
  public:
-  Progress(int total, bool quiet);
+  /// `who` starts every line ("herd", or "herd[1/4]" on a rank of an MPI run).
+  Progress(int total, bool quiet, std::string who);
   ~Progress() override;
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -24,6 +26,7 @@ class Progress : public BatchObserver {
   void clear_locked();
 
   const int total_;
+  const std::string who_;
   const bool quiet_, tty_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::mutex mutex_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -49,7 +50,49 @@ ModelOutput fit_one(const BatchItem& item, int threads, bool with_contributions)
   return out;
 }
 
+// Models that cost the same per the estimate and run the same code: data sizes, structure,
+// chains and iterations.
+std::string shape_of(const BatchItem& item) {
+  const Model& m = *item.model;
+  const Dataset& d = m.dataset();
+  const ModelSpec& s = m.spec();
+  return std::to_string(d.G) + "/" + std::to_string(d.T) + "/" + std::to_string(d.C) + "/" + std::to_string(d.K) + "/" +
+         to_string(s.media.adstock.type) + std::to_string(s.media.adstock.taps) + "/" + to_string(s.media.saturation) +
+         "/" + to_string(s.media.pooling.type) + "/" + to_string(s.likelihood) + "/" + std::to_string(s.season_harmonics) +
+         "/" + item.options.algorithm + "/" + std::to_string(item.options.chains) + "/" +
+         std::to_string(item.options.warmup + item.options.draws);
+}
+
 }  // namespace
+
+double estimated_cost(const BatchItem& item) {
+  const Model& md = *item.model;
+  const Dataset& d = md.dataset();
+  const auto& a = md.spec().media.adstock;
+  const double taps = a.type == AdstockType::kNone ? 1 : a.taps;
+  return double(d.G) * d.T * (d.C * taps + d.K + 1) * item.options.chains * (item.options.warmup + item.options.draws);
+}
+
+std::vector<double> refined_costs(const std::vector<BatchItem>& items,
+                                  const std::vector<std::pair<BatchItem, double>>& measured) {
+  std::vector<double> out;
+  std::vector<double> ratios;
+  std::map<std::string, std::pair<double, int>> by_shape;
+  for (const auto& [item, seconds] : measured) {
+    if (!(seconds > 0)) continue;
+    ratios.push_back(seconds / estimated_cost(item));
+    auto& s = by_shape[shape_of(item)];
+    s.first += seconds;
+    s.second += 1;
+  }
+  std::sort(ratios.begin(), ratios.end());
+  const double ratio = ratios.empty() ? 1 : ratios[ratios.size() / 2];
+  for (const auto& item : items) {
+    auto it = by_shape.find(shape_of(item));
+    out.push_back(it != by_shape.end() ? it->second.first / it->second.second : estimated_cost(item) * ratio);
+  }
+  return out;
+}
 
 BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& options, SampleSink& sink,
                       BatchObserver* observer) {
@@ -66,12 +109,7 @@ BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& o
   std::vector<double> cost(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     order[i] = i;
-    const Model& md = *items[i].model;
-    const Dataset& d = md.dataset();
-    const auto& a = md.spec().media.adstock;
-    const double taps = a.type == AdstockType::kNone ? 1 : a.taps;
-    cost[i] = double(d.G) * d.T * (d.C * taps + d.K + 1) * items[i].options.chains *
-              (items[i].options.warmup + items[i].options.draws);
+    cost[i] = estimated_cost(items[i]);
   }
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return cost[x] > cost[y]; });
 

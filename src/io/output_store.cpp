@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -31,12 +32,15 @@ StoredModel stored_from(const std::string& file, const std::string& name) {
   o.attrs_only = true;
   const ModelOutput m = read_model(file, name, o);
   auto it = m.text_attrs.find("config");
-  return {name, m.status, it == m.text_attrs.end() ? "" : it->second, file};
+  auto sec = m.real_attrs.find("wall_seconds");
+  return {name, m.status, it == m.text_attrs.end() ? "" : it->second, file,
+          sec == m.real_attrs.end() ? 0.0 : sec->second};
 }
 
 }  // namespace
 
-OutputStore::OutputStore(std::string path) : path_(std::move(path)), parts_(path_ + ".parts") {
+OutputStore::OutputStore(std::string path)
+    : path_(std::move(path)), parts_(path_ + ".parts"), shards_(path_ + ".shards") {
   const fs::path p(path_);
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (p.filename().empty()) throw InputError(located(path_, 0, 0, "the output path names a folder, not a file"));
@@ -53,11 +57,11 @@ OutputStore::OutputStore(std::string path) : path_(std::move(path)), parts_(path
   fs::remove(probe, ec);
 }
 
-std::vector<StoredModel> OutputStore::scan_parts() const {
+std::vector<StoredModel> OutputStore::scan(const std::string& dir) const {
   std::vector<StoredModel> out;
-  if (!fs::is_directory(parts_)) return out;
+  if (!fs::is_directory(dir)) return out;
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(parts_))
+  for (const auto& e : fs::directory_iterator(dir))
     if (e.is_regular_file() && e.path().extension() == ".h5") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
@@ -65,7 +69,7 @@ std::vector<StoredModel> OutputStore::scan_parts() const {
     try {
       names = list_models(f.string());
     } catch (const std::exception&) {
-      continue;  // parts are renamed into place whole; anything else is not one
+      continue;  // parts and shards are renamed into place whole; anything else is not one
     }
     for (const auto& n : names) out.push_back(stored_from(f.string(), n));
   }
@@ -74,59 +78,75 @@ std::vector<StoredModel> OutputStore::scan_parts() const {
 
 std::vector<StoredModel> OutputStore::stored() const {
   std::vector<StoredModel> out;
+  auto add = [&](std::vector<StoredModel> found) {
+    for (auto& m : found)
+      if (std::none_of(out.begin(), out.end(), [&](const StoredModel& s) { return s.name == m.name; }))
+        out.push_back(std::move(m));
+  };
   if (fs::exists(path_)) {
     try {
-      if (!is_index_file(path_))
-        for (const auto& n : list_models(path_)) out.push_back(stored_from(path_, n));
+      // An index links into the parts and shards, which are scanned below.
+      if (!is_index_file(path_)) {
+        std::vector<StoredModel> here;
+        for (const auto& n : list_models(path_)) here.push_back(stored_from(path_, n));
+        add(std::move(here));
+      }
     } catch (const std::exception& e) {
       throw InputError(located(path_, 0, 0, std::string("cannot resume from this file: ") + e.what()));
     }
   }
-  for (auto& m : scan_parts())
-    if (std::none_of(out.begin(), out.end(), [&](const StoredModel& s) { return s.name == m.name; }))
-      out.push_back(std::move(m));
+  add(scan(shards_));
+  add(scan(parts_));
   return out;
 }
 
 void OutputStore::begin(bool resume) {
   const std::lock_guard<std::mutex> lock(mutex_);
   models_.clear();
+  written_.clear();
+  index_ = true;
   std::error_code ec;
-  // Temporaries of a killed run beside the output (OUT.h5.tmp-<pid>).
+  // Temporaries of a killed run beside the output (OUT.h5.tmp-<pid>) and in its folders.
   const fs::path p = fs::absolute(path_);
   const std::string stale = p.filename().string() + ".tmp-";
   for (const auto& e : fs::directory_iterator(p.parent_path(), ec))
     if (e.path().filename().string().rfind(stale, 0) == 0) fs::remove(e.path(), ec);
+  for (const auto& dir : {parts_, shards_})
+    if (fs::is_directory(dir))
+      for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
   if (!resume) {
     fs::remove_all(parts_, ec);
+    fs::remove_all(shards_, ec);
     fs::remove(path_, ec);
   } else {
     if (fs::exists(path_) && !is_index_file(path_)) {
-      // A finished file: keep it whole as one more part, so the index can link into it.
-      fs::create_directories(parts_);
+      // A finished file: kept whole as a shard, so the index can link into it.
+      fs::create_directories(shards_);
       int k = 0;
       fs::path dest;
-      do dest = fs::path(parts_) / ("previous-" + std::to_string(k++) + ".h5");
+      do dest = fs::path(shards_) / ("previous-" + std::to_string(k++) + ".h5");
       while (fs::exists(dest));
       fs::rename(path_, dest);
     }
-    for (auto& m : stored())
-      if (std::none_of(models_.begin(), models_.end(), [&](const StoredModel& s) { return s.name == m.name; }))
-        models_.push_back(std::move(m));
-    // Temporaries of a killed run.
-    if (fs::is_directory(parts_))
-      for (const auto& e : fs::directory_iterator(parts_))
-        if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
+    models_ = stored();
   }
   fs::create_directories(parts_);
   write_index_locked();
 }
 
+void OutputStore::join() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  models_.clear();
+  written_.clear();
+  index_ = false;
+  fs::create_directories(parts_);
+}
+
 void OutputStore::write_index_locked() {
   std::vector<ModelLink> links;
-  const std::string parts_name = fs::path(parts_).filename().string();
-  for (const auto& m : models_)
-    links.push_back({m.name, parts_name + "/" + fs::path(m.file).filename().string()});
+  const fs::path dir = fs::absolute(path_).parent_path();
+  for (const auto& m : models_) links.push_back({m.name, fs::absolute(m.file).lexically_relative(dir).string()});
   write_index_file(path_, links);
 }
 
@@ -140,28 +160,75 @@ void OutputStore::write(const ModelOutput& model) {
   }
   models_.erase(std::remove_if(models_.begin(), models_.end(), [&](const StoredModel& s) { return s.name == model.name; }),
                 models_.end());
-  models_.push_back({model.name, model.status, "", file});
-  write_index_locked();
+  auto sec = model.real_attrs.find("wall_seconds");
+  models_.push_back({model.name, model.status, "", file, sec == model.real_attrs.end() ? 0.0 : sec->second});
+  written_.push_back(models_.back());
+  if (index_) write_index_locked();
 }
+
+namespace {
+
+std::vector<const StoredModel*> in_order(const std::vector<StoredModel>& models, const std::vector<std::string>& order) {
+  std::vector<const StoredModel*> out;
+  for (const auto& name : order)
+    for (const auto& m : models)
+      if (m.name == name) out.push_back(&m);
+  for (const auto& m : models)
+    if (std::find(order.begin(), order.end(), m.name) == order.end()) out.push_back(&m);
+  return out;
+}
+
+// Read back and rewritten, not H5Ocopy'd: a copied group keeps object references into the
+// source file in its DIMENSION_LIST attributes, and netCDF readers then fail on it.
+void gather(const std::string& path, const std::vector<const StoredModel*>& models) {
+  ModelFileWriter w(path);
+  for (const StoredModel* m : models) w.add(read_model(m->file, m->name));
+  w.commit();
+}
+
+}  // namespace
 
 void OutputStore::finish(const std::vector<std::string>& order) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<const StoredModel*> ordered;
-  for (const auto& name : order)
-    for (const auto& m : models_)
-      if (m.name == name) ordered.push_back(&m);
-  for (const auto& m : models_)
-    if (std::find(order.begin(), order.end(), m.name) == order.end()) ordered.push_back(&m);
-  {
-    // Read back and rewritten, not H5Ocopy'd: a copied group keeps object references into
-    // the source file in its DIMENSION_LIST attributes, and netCDF readers then fail on it.
-    ModelFileWriter w(path_);
-    for (const StoredModel* m : ordered) w.add(read_model(m->file, m->name));
-    w.commit();
-  }
+  gather(path_, in_order(models_, order));
   std::error_code ec;
   fs::remove_all(parts_, ec);
+  fs::remove_all(shards_, ec);
   models_.clear();
+}
+
+std::string OutputStore::write_shard(const std::string& name, const std::vector<std::string>& order) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (written_.empty()) return "";
+  fs::create_directories(shards_);
+  const std::string shard = (fs::path(shards_) / name).string();
+  gather(shard, in_order(written_, order));
+  return shard;
+}
+
+void OutputStore::finish_index(const std::vector<std::string>& order, const std::string& kept_name) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  // Every rank's shard is in place: the shards hold this run's models and those kept from
+  // earlier finished runs. Parts no shard holds (a killed earlier run's) go into one more.
+  std::vector<StoredModel> all = scan(shards_);
+  std::vector<StoredModel> loose;
+  for (auto& m : scan(parts_))
+    if (std::none_of(all.begin(), all.end(), [&](const StoredModel& s) { return s.name == m.name; }))
+      loose.push_back(std::move(m));
+  if (!loose.empty()) {
+    fs::create_directories(shards_);
+    std::vector<const StoredModel*> ptrs;
+    for (const auto& m : loose) ptrs.push_back(&m);
+    gather((fs::path(shards_) / kept_name).string(), ptrs);
+    all = scan(shards_);
+  }
+  std::vector<StoredModel> ordered;
+  for (const StoredModel* m : in_order(all, order)) ordered.push_back(*m);
+  models_ = std::move(ordered);
+  write_index_locked();
+  // Only now, with the index pointing at the shards, can the parts go.
+  std::error_code ec;
+  fs::remove_all(parts_, ec);
 }
 
 }  // namespace herd

@@ -41,6 +41,16 @@ struct BatchResult {
   double sink_seconds = 0;  // summed over the threads that wrote
 };
 
+/// An estimate of a model's work, proportional to its sampling time (data size x media
+/// taps x chains x iterations): the scheduling order of a batch, the split of a run over ranks.
+double estimated_cost(const BatchItem& item);
+
+/// Costs refined by models already fitted (a resumed run): an item shaped like a measured one
+/// (same data sizes, structure, chains and iterations) costs its measured seconds; others
+/// their estimate times the median measured/estimated ratio.
+std::vector<double> refined_costs(const std::vector<BatchItem>& items,
+                                  const std::vector<std::pair<BatchItem, double>>& measured);
+
 /// Fits every item; models run in parallel (one thread each while there are more models
 /// than threads, the chains of a model in parallel otherwise). Errors of the sink (I/O)
 /// stop the batch and are rethrown; errors of a model are recorded in its output.

@@ -13,6 +13,7 @@
 #include "herd/core/error.hpp"
 #include "herd/data/dataset.hpp"
 #include "herd/engine/batch.hpp"
+#include "herd/engine/cluster.hpp"
 #include "herd/engine/fit.hpp"
 #include "herd/engine/model_output.hpp"
 #include "herd/io/hdf5_file.hpp"
@@ -232,6 +233,58 @@ TEST(Output, StoreKeepsAnIndexThenOneFile) {
   }
   EXPECT_TRUE(list_models(file).empty());
   fs::remove_all(dir);
+}
+
+// What the ranks of an MPI run do, played by two stores in one process.
+TEST(Output, ShardsAndAnIndexForRanks) {
+  const fs::path dir = temp_dir();
+  const std::string file = (dir / "run.h5").string();
+  const auto a = example("dtc_paid_social_tuned", "a");
+  const auto b = example("dtc_paid_social_centered", "b");
+  const ModelOutput oa = build_output(*a, fit_model(*a, quick(*a)), quick(*a));
+  const ModelOutput ob = build_output(*b, fit_model(*b, quick(*b)), quick(*b));
+  OutputStore rank0(file), rank1(file);
+  rank0.begin(false);
+  rank1.join();
+  rank1.write(ob);
+  rank0.write(oa);
+  EXPECT_EQ(list_models(file), std::vector<std::string>{"a"});  // rank 0 indexes its own
+  EXPECT_EQ(rank0.write_shard("r0.h5", {"a", "b"}), (dir / "run.h5.shards" / "r0.h5").string());
+  EXPECT_EQ(rank1.write_shard("r1.h5", {"a", "b"}), (dir / "run.h5.shards" / "r1.h5").string());
+  rank0.finish_index({"b", "a"}, "kept.h5");
+  EXPECT_TRUE(is_index_file(file));
+  EXPECT_FALSE(fs::exists(file + ".parts"));
+  EXPECT_FALSE(fs::exists(dir / "run.h5.shards" / "kept.h5"));
+  EXPECT_EQ(list_models(file), (std::vector<std::string>{"b", "a"}));
+  expect_same_values(read_model(file, "a"), oa);
+  expect_same_values(read_model(file, "b"), ob);
+  // One process resuming it gathers everything into one file.
+  OutputStore one(file);
+  EXPECT_EQ(one.stored().size(), 2u);
+  one.begin(true);
+  one.finish({"a", "b"});
+  EXPECT_FALSE(is_index_file(file));
+  EXPECT_FALSE(fs::exists(file + ".shards"));
+  expect_same_values(read_model(file, "b"), ob);
+  fs::remove_all(dir);
+}
+
+TEST(Schedule, LongestFirstOntoTheLeastLoadedRank) {
+  EXPECT_EQ(assign_ranks({5, 4, 3, 3, 1}, 2), (std::vector<int>{0, 1, 1, 0, 1}));
+  EXPECT_EQ(assign_ranks({1, 1, 1}, 1), (std::vector<int>{0, 0, 0}));
+  EXPECT_EQ(assign_ranks({2, 7}, 3), (std::vector<int>{1, 0}));
+}
+
+TEST(Schedule, CostsRefinedByMeasuredModels) {
+  const auto a = example("national_media", "a");
+  const auto b = example("national_media", "b");
+  const auto c = example("dtc_paid_social_tuned", "c");
+  const BatchItem ia{a.get(), quick(*a), {}}, ib{b.get(), quick(*b), {}}, ic{c.get(), quick(*c), {}};
+  const double measured = 10 * estimated_cost(ia);  // ten times slower than estimated
+  const std::vector<double> cost = refined_costs({ib, ic}, {{ia, measured}});
+  EXPECT_DOUBLE_EQ(cost[0], measured);                  // same shape: its measured time
+  EXPECT_DOUBLE_EQ(cost[1], 10 * estimated_cost(ic));  // other shapes: the measured ratio
+  EXPECT_EQ(refined_costs({ic}, {}), std::vector<double>{estimated_cost(ic)});
 }
 
 TEST(Output, StoreRefusesUnwritablePlaces) {

@@ -1,0 +1,307 @@
+// `herd fit`: a model config or a run file, in one process or over the ranks of an MPI job.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <unistd.h>
+
+#include "commands.hpp"
+#include "herd/config/model_config.hpp"
+#include "herd/config/run_config.hpp"
+#include "herd/core/error.hpp"
+#include "herd/data/dataset.hpp"
+#include "herd/engine/batch.hpp"
+#include "herd/engine/cluster.hpp"
+#include "herd/engine/device.hpp"
+#include "herd/engine/fit.hpp"
+#include "herd/engine/sampler.hpp"
+#include "herd/io/hdf5_file.hpp"
+#include "herd/io/output_store.hpp"
+#include "herd/io/summary.hpp"
+#include "progress.hpp"
+
+namespace herd {
+namespace {
+
+// The run's models, built and validated before anything is fitted or written.
+struct LoadedRun {
+  RunSpec spec;
+  std::vector<std::unique_ptr<Model>> models;  // Models hand out views into themselves: never moved
+};
+
+LoadedRun load_run(const FitArgs& a, bool warn_here) {
+  LoadedRun run;
+  run.spec = parse_run(a.config);
+  std::set<std::string> warned;  // sweep points and templates repeat their config's warnings
+  auto warn = [&](const std::string& source, const std::string& w) {
+    if (warn_here && warned.insert(source + w).second) fmt::print(stderr, "herd: warning: {}: {}\n", source, w);
+  };
+  for (auto& rm : run.spec.models) {
+    SamplerSpec& s = rm.spec.sampler;
+    if (!a.algorithm.empty()) s.algorithm = a.algorithm;
+    if (a.chains > 0) s.chains = a.chains;
+    if (a.warmup >= 0) s.warmup = a.warmup;
+    if (a.draws > 0) s.draws = a.draws;
+    if (a.seed >= 0) s.seed = static_cast<std::uint64_t>(a.seed);
+    Dataset data = read_dataset(rm.spec);
+    for (const auto& w : rm.spec.warnings) warn(rm.spec.source, w);
+    for (const auto& w : data.warnings) warn(data.source, w);
+    run.models.push_back(std::make_unique<Model>(rm.spec, std::move(data)));
+  }
+  return run;
+}
+
+// What a run will do, decided before any file is touched.
+struct Plan {
+  LoadedRun run;
+  bool single = false;  // a model config, not a run file
+  std::string output;   // "" = no file (a single model without --out)
+  int threads = 0;
+  std::vector<std::string> order;  // every model of the run, in run order
+  std::vector<BatchItem> items;    // those to fit
+  std::set<std::string> done;      // in the output already (--resume)
+  std::vector<std::pair<BatchItem, double>> measured;  // done models and their wall seconds
+};
+
+Plan make_plan(const FitArgs& a, bool distributed, bool warn_here) {
+  Plan p;
+  p.run = load_run(a, warn_here);
+  const RunSettings& rs = p.run.spec.run;
+  const std::string device = a.device.empty() ? rs.device : a.device;
+  const std::string precision = a.precision.empty() ? rs.precision : a.precision;
+  // Not built yet, so refused outright instead of quietly running something else.
+  if (device == "cuda")
+    throw InputError(cuda_built() ? "device cuda: the CUDA sampler is not implemented yet (issue 5)"
+                                  : "device cuda: herd was built without CUDA (configure with -DHERD_CUDA=ON)");
+  if (precision == "float32")
+    throw InputError("precision float32: float32 sampling comes with the CUDA backend (issue 5)");
+  p.single = !p.run.spec.is_run_file;
+  if (!a.draws_csv.empty() && !p.single)
+    throw InputError(located(a.config, 0, 0, "--draws-csv takes a single model config, not a run file"));
+  p.output = !a.out.empty() ? a.out : rs.output;
+  if (p.output.empty() && !p.single) {
+    const std::filesystem::path f = std::filesystem::absolute(a.config);
+    p.output = (f.parent_path() / (f.stem().string() + ".h5")).string();
+  }
+  if (p.output.empty() && distributed)
+    throw InputError("an MPI run writes its models to a file: give --out FILE.h5");
+  if (a.resume && p.output.empty()) throw InputError("--resume needs an output file (--out FILE.h5 or [run] output)");
+  p.threads = a.threads >= 0 ? a.threads : rs.threads;
+
+  std::vector<StoredModel> stored;
+  if (!p.output.empty()) {
+    const OutputStore probe(p.output);  // checks the folder; writes nothing
+    if (a.resume) stored = probe.stored();
+  }
+  for (size_t i = 0; i < p.run.models.size(); ++i) {
+    const Model& m = *p.run.models[i];
+    p.order.push_back(m.spec().name);
+    BatchItem item;
+    item.model = &m;
+    item.options = options_from(m.spec());
+    if (!p.run.spec.models[i].sweep.empty()) item.attrs["sweep"] = p.run.spec.models[i].sweep;
+    auto it = std::find_if(stored.begin(), stored.end(), [&](const StoredModel& s) { return s.name == m.spec().name; });
+    if (it == stored.end()) {
+      p.items.push_back(std::move(item));
+      continue;
+    }
+    if (it->config != to_toml(m.spec()))
+      throw InputError(located(p.output, 0, 0, "model \"" + m.spec().name +
+                                                   "\" in this file was fitted with another config than the run's now; "
+                                                   "fit into a new file, or remove it from the run"));
+    p.done.insert(m.spec().name);
+    p.measured.emplace_back(std::move(item), it->seconds);
+  }
+  return p;
+}
+
+std::vector<ModelReport> reports_from_file(const std::string& path) {
+  std::vector<ModelReport> out;
+  ReadOptions o;
+  o.skip = derived_variables();
+  for (const auto& name : list_models(path)) out.push_back(report(read_model(path, name, o)));
+  return out;
+}
+
+bool any_failed(const std::vector<ModelReport>& reports) {
+  return std::any_of(reports.begin(), reports.end(), [](const ModelReport& r) { return r.status != "ok"; });
+}
+
+int fit_here(const FitArgs& a) {
+  Plan p = make_plan(a, false, true);
+  if (p.single && !a.quiet) {
+    const Model& m = *p.run.models.front();
+    const SamplerOptions o = options_from(m.spec());
+    fmt::print("{}: {} parameters, {} chains x ({} warmup + {} draws), {}, seed {}\n", m.spec().name, m.dim(),
+               o.chains, o.warmup, o.draws, o.algorithm == "chees" ? "ChEES-HMC" : "NUTS", o.seed);
+    fmt::print("priors:\n{}\n", m.describe());
+  } else if (!a.quiet) {
+    fmt::print(stderr, "herd: {} models, {} to fit{}{}\n", p.order.size(), p.items.size(),
+               p.done.empty() ? "" : fmt::format(" ({} already in {})", p.done.size(), p.output),
+               p.output.empty() ? "" : ", writing " + p.output);
+  }
+  std::unique_ptr<OutputStore> store;
+  // A finished file with nothing left to fit stays as it is.
+  const bool untouched = a.resume && p.items.empty() && std::filesystem::exists(p.output) &&
+                         !is_index_file(p.output) && !std::filesystem::exists(p.output + ".parts") &&
+                         !std::filesystem::exists(p.output + ".shards");
+  if (!p.output.empty() && !untouched) {
+    store = std::make_unique<OutputStore>(p.output);
+    store->begin(a.resume);
+  }
+  MemorySink memory;
+  SampleSink& sink = store ? static_cast<SampleSink&>(*store) : memory;
+  BatchOptions bo;
+  bo.threads = p.threads;
+  // Contributions only matter in a file; the printed summary leaves them out.
+  bo.with_contributions = !p.output.empty() && !a.no_contributions;
+  {
+    Progress progress(static_cast<int>(p.items.size()), a.quiet || (p.single && !store), "herd");
+    run_batch(p.items, bo, sink, &progress);
+  }
+  if (store) store->finish(p.order);
+
+  std::vector<ModelReport> reports;
+  if (!p.output.empty()) {
+    reports = reports_from_file(p.output);
+  } else {
+    for (const auto& name : p.order)
+      for (const auto& m : memory.models())
+        if (m.name == name) reports.push_back(report(m));
+  }
+  if (p.single) {
+    print_model_table(std::cout, reports.front());
+    if (!a.draws_csv.empty() && !reports.front().params.empty())
+      write_draws_csv(a.draws_csv,
+                      p.output.empty() ? memory.models().front() : read_model(p.output, reports.front().name));
+  } else {
+    print_batch_table(std::cout, reports);
+  }
+  if (!p.output.empty() && !a.quiet) fmt::print(stderr, "herd: wrote {}\n", p.output);
+  if (p.single && any_failed(reports)) fmt::print(stderr, "herd: {}: {}\n", reports.front().name, reports.front().status);
+  return any_failed(reports) ? 1 : 0;
+}
+
+// FNV-1a over the models' resolved configs and data: ranks must fit the same run.
+std::uint64_t fingerprint(const LoadedRun& run) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const void* p, size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) {
+      h ^= b[i];
+      h *= 1099511628211ull;
+    }
+  };
+  for (const auto& m : run.models) {
+    const std::string t = to_toml(m->spec());
+    mix(t.data(), t.size());
+    const Dataset& d = m->dataset();
+    mix(d.media.data(), d.media.size() * sizeof(double));
+    mix(d.outcome.data(), d.outcome.size() * sizeof(double));
+    mix(d.control.data(), d.control.size() * sizeof(double));
+  }
+  return h;
+}
+
+// Every rank learns whether any failed; the message is printed once: by rank 0 if it failed
+// (the ranks read the same inputs), else by each rank that did.
+bool collective_ok(const Cluster& cl, const std::string& error) {
+  const std::vector<long long> failed = cl.all_gather(error.empty() ? 0 : 1);
+  if (!error.empty() && (cl.root() || failed[0] == 0))
+    fmt::print(stderr, "herd: error{}: {}\n", cl.root() ? "" : fmt::format(" (rank {})", cl.rank()), error);
+  return std::none_of(failed.begin(), failed.end(), [](long long f) { return f != 0; });
+}
+
+int fit_distributed(const FitArgs& a, const Cluster& cl) {
+  Plan p;
+  std::string error;
+  try {
+    p = make_plan(a, true, cl.root());
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!collective_ok(cl, error)) return 2;
+  const auto prints = cl.all_gather(static_cast<long long>(fingerprint(p.run)));
+  if (prints[static_cast<size_t>(cl.rank())] != prints[0])
+    error = "this rank read other inputs than rank 0 (a different run file, config or data on this machine?)";
+  if (!collective_ok(cl, error)) return 2;
+
+  // Rank 0 prepares the output (removes or keeps what is there) before any rank writes.
+  OutputStore store(p.output);
+  if (cl.root()) {
+    try {
+      store.begin(a.resume);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  if (!collective_ok(cl, error)) return 2;
+  if (!cl.root()) store.join();
+
+  const std::vector<double> cost = refined_costs(p.items, p.measured);
+  const std::vector<int> rank_of = assign_ranks(cost, cl.size());
+  std::vector<BatchItem> mine;
+  double my_cost = 0, total_cost = 0;
+  for (size_t i = 0; i < p.items.size(); ++i) {
+    total_cost += cost[i];
+    if (rank_of[i] == cl.rank()) {
+      mine.push_back(p.items[i]);
+      my_cost += cost[i];
+    }
+  }
+  if (cl.root() && !a.quiet)
+    fmt::print(stderr, "herd: {} models, {} to fit{} over {} ranks, writing {}\n", p.order.size(), p.items.size(),
+               p.done.empty() ? "" : fmt::format(" ({} already in {})", p.done.size(), p.output), cl.size(), p.output);
+  const std::string who = fmt::format("herd[{}/{}]", cl.rank(), cl.size());
+  if (!a.quiet)
+    fmt::print(stderr, "{}: pid {}, {} models to fit ({:.0f}% of the estimated work)\n", who, static_cast<long>(getpid()),
+               mine.size(), total_cost > 0 ? 100 * my_cost / total_cost : 0.0);
+  BatchOptions bo;
+  // Each rank takes its share of the machine's cores.
+  bo.threads = p.threads > 0 ? p.threads
+                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / cl.local_size());
+  bo.with_contributions = !a.no_contributions;
+  // A shard per rank and run; the run's id comes from rank 0 so every rank names its shard alike.
+  const std::string run_id = cl.broadcast(std::to_string(static_cast<long long>(std::time(nullptr))));
+  try {
+    {
+      Progress progress(static_cast<int>(mine.size()), a.quiet, who);
+      run_batch(mine, bo, store, &progress);
+    }
+    store.write_shard("run" + run_id + "-rank" + std::to_string(cl.rank()) + ".h5", p.order);
+  } catch (const std::exception& e) {
+    // The other ranks would wait for this one forever: end the job. Finished parts stay, and
+    // --resume picks up the rest.
+    fmt::print(stderr, "{}: error: {}\n", who, e.what());
+    cl.abort(1);
+  }
+  cl.barrier();  // every shard is written
+  int code = 0;
+  if (cl.root()) {
+    store.finish_index(p.order, "run" + run_id + "-kept.h5");
+    const std::vector<ModelReport> reports = reports_from_file(p.output);
+    print_batch_table(std::cout, reports);
+    std::cout.flush();
+    if (!a.quiet) fmt::print(stderr, "herd: wrote {} (an index over the ranks' shards in {}.shards/)\n", p.output, p.output);
+    code = any_failed(reports) ? 1 : 0;
+  }
+  return static_cast<int>(cl.sum(code) > 0 ? 1 : 0);
+}
+
+}  // namespace
+
+int run_fit(const FitArgs& a) {
+  const Cluster& cl = Cluster::get();
+  return cl.distributed() ? fit_distributed(a, cl) : fit_here(a);
+}
+
+}  // namespace herd
