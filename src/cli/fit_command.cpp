@@ -124,14 +124,6 @@ Plan make_plan(const FitArgs& a, bool distributed, bool warn_here) {
   return p;
 }
 
-std::vector<ModelReport> reports_from_file(const std::string& path) {
-  std::vector<ModelReport> out;
-  ReadOptions o;
-  o.skip = derived_variables();
-  for (const auto& name : list_models(path)) out.push_back(report(read_model(path, name, o)));
-  return out;
-}
-
 bool any_failed(const std::vector<ModelReport>& reports) {
   return std::any_of(reports.begin(), reports.end(), [](const ModelReport& r) { return r.status != "ok"; });
 }
@@ -172,7 +164,7 @@ int fit_here(const FitArgs& a) {
 
   std::vector<ModelReport> reports;
   if (!p.output.empty()) {
-    reports = reports_from_file(p.output);
+    reports = read_reports(p.output);
   } else {
     for (const auto& name : p.order)
       for (const auto& m : memory.models())
@@ -288,7 +280,7 @@ int fit_distributed(const FitArgs& a, const Cluster& cl) {
   int code = 0;
   if (cl.root()) {
     store.finish_index(p.order, "run" + run_id + "-kept.h5");
-    const std::vector<ModelReport> reports = reports_from_file(p.output);
+    const std::vector<ModelReport> reports = read_reports(p.output);
     print_batch_table(std::cout, reports);
     std::cout.flush();
     if (!a.quiet) fmt::print(stderr, "herd: wrote {} (an index over the ranks' shards in {}.shards/)\n", p.output, p.output);

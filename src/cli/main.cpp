@@ -66,14 +66,6 @@ int run_describe(const std::string& config) {
   return 0;
 }
 
-std::vector<ModelReport> reports_from_file(const std::string& path) {
-  std::vector<ModelReport> out;
-  ReadOptions o;
-  o.skip = derived_variables();
-  for (const auto& name : list_models(path)) out.push_back(report(read_model(path, name, o)));
-  return out;
-}
-
 int run_summarize(const std::string& file, const std::string& model, const std::string& csv) {
   if (!std::filesystem::exists(file)) throw InputError(located(file, 0, 0, "no such file"));
   std::vector<ModelReport> reports;
@@ -86,7 +78,7 @@ int run_summarize(const std::string& file, const std::string& model, const std::
         throw InputError(located(file, 0, 0, "no model \"" + model + "\" in this file"));
       reports.push_back(report(read_model(file, model, o)));
     } else {
-      reports = reports_from_file(file);
+      reports = read_reports(file);
     }
   } catch (const InputError&) {
     throw;

@@ -18,77 +18,35 @@ namespace fs = std::filesystem;
 namespace herd {
 namespace {
 
-// Errors located in the run file.
-class Where {
- public:
-  explicit Where(std::string source) : source_(std::move(source)) {}
-  [[noreturn]] void fail(const toml::source_region& at, const std::string& msg) const {
-    throw InputError(located(source_, static_cast<int>(at.begin.line), static_cast<int>(at.begin.column), msg));
-  }
-  [[noreturn]] void fail(const toml::node& at, const std::string& msg) const { fail(at.source(), msg); }
-  [[noreturn]] void fail(const std::string& msg) const { throw InputError(located(source_, 0, 0, msg)); }
-
-  void check_keys(const toml::table& t, const std::string& path, const std::vector<std::string>& allowed) const {
-    for (auto&& [k, v] : t)
-      if (std::find(allowed.begin(), allowed.end(), std::string(k.str())) == allowed.end()) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        fail(k.source(), "unknown key `" + (path.empty() ? "" : path + ".") + std::string(k.str()) + "`; valid keys" +
-                             (path.empty() ? " at the top level" : " in `" + path + "`") + ": " + list);
-      }
-  }
-
-  std::string string(const toml::node& n, const std::string& path) const {
-    if (!n.is_string() || n.as_string()->get().empty()) fail(n, "`" + path + "`: expected a non-empty string");
-    return n.as_string()->get();
-  }
-
-  const std::string& source() const { return source_; }
-
- private:
-  std::string source_;
-};
-
-// Entries of a table in file order (toml++ keeps them sorted by key).
-std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
-  std::vector<std::pair<const toml::key*, const toml::node*>> out;
-  for (auto&& [k, v] : t) out.emplace_back(&k, &v);
-  auto pos = [](const toml::key* k) { return std::make_pair(k->source().begin.line, k->source().begin.column); };
-  std::stable_sort(out.begin(), out.end(), [&](const auto& x, const auto& y) { return pos(x.first) < pos(y.first); });
-  return out;
-}
+using detail::Reader;
 
 fs::path resolve(const fs::path& base, const std::string& p) {
   const fs::path q(p);
   return (q.is_absolute() ? q : base / q).lexically_normal();
 }
 
-void read_run_table(const Where& w, const toml::table& root, const fs::path& base, RunSettings& run) {
+void read_run_table(const Reader& w, const toml::table& root, const fs::path& base, RunSettings& run) {
   const toml::node* n = root.get("run");
   if (!n) return;
   if (!n->is_table()) w.fail(*n, "`run`: expected a table");
   const toml::table& t = *n->as_table();
   w.check_keys(t, "run", {"output", "device", "threads", "precision"});
-  if (const toml::node* o = t.get("output")) run.output = resolve(base, w.string(*o, "run.output")).string();
+  if (const toml::node* o = t.get("output")) run.output = resolve(base, w.nonempty_string(*o, "run.output")).string();
   if (const toml::node* d = t.get("device")) {
-    run.device = w.string(*d, "run.device");
+    run.device = w.nonempty_string(*d, "run.device");
     if (run.device != "cpu" && run.device != "cuda")
       w.fail(*d, "`run.device`: expected \"cpu\" or \"cuda\", found \"" + run.device + "\"");
   }
-  if (const toml::node* th = t.get("threads")) {
-    if (!th->is_integer() || th->as_integer()->get() < 0 || th->as_integer()->get() > 4096)
-      w.fail(*th, "`run.threads`: expected an integer in 0..4096 (0 = all cores)");
-    run.threads = static_cast<int>(th->as_integer()->get());
-  }
+  if (const toml::node* th = t.get("threads")) run.threads = w.small_int(*th, "run.threads", 0, 4096);
   if (const toml::node* p = t.get("precision")) {
-    run.precision = w.string(*p, "run.precision");
+    run.precision = w.nonempty_string(*p, "run.precision");
     if (run.precision != "float64" && run.precision != "float32")
       w.fail(*p, "`run.precision`: expected \"float64\" or \"float32\", found \"" + run.precision + "\"");
   }
 }
 
 // The array of tables under `key` ([[models]], [[sweeps]]).
-std::vector<const toml::table*> tables_of(const Where& w, const toml::table& root, const char* key) {
+std::vector<const toml::table*> tables_of(const Reader& w, const toml::table& root, const char* key) {
   std::vector<const toml::table*> out;
   const toml::node* n = root.get(key);
   if (!n) return out;
@@ -101,8 +59,8 @@ std::vector<const toml::table*> tables_of(const Where& w, const toml::table& roo
   return out;
 }
 
-fs::path existing_file(const Where& w, const toml::node& n, const fs::path& base, const std::string& path) {
-  const fs::path p = resolve(base, w.string(n, path));
+fs::path existing_file(const Reader& w, const toml::node& n, const fs::path& base, const std::string& path) {
+  const fs::path p = resolve(base, w.nonempty_string(n, path));
   if (!fs::is_regular_file(p)) w.fail(n, "`" + path + "`: no such file " + p.string());
   return p;
 }
@@ -111,7 +69,7 @@ toml::table read_table(const fs::path& file) {
   return detail::parse_toml(detail::read_text_file(file, "model config file"), file.string());
 }
 
-void read_model_entry(const Where& w, const toml::table* m, const std::string& at, const fs::path& base, RunSpec& run) {
+void read_model_entry(const Reader& w, const toml::table* m, const std::string& at, const fs::path& base, RunSpec& run) {
   {
     w.check_keys(*m, at, {"config", "template", "data", "name"});
     const toml::node* config = m->get("config");
@@ -125,7 +83,7 @@ void read_model_entry(const Where& w, const toml::table* m, const std::string& a
       const fs::path file = existing_file(w, *config, base, at + ".config");
       ModelSpec spec = parse_model_config(file);
       if (name) {
-        spec.name = w.string(*name, at + ".name");
+        spec.name = w.nonempty_string(*name, at + ".name");
         if (spec.name.find('/') != std::string::npos) w.fail(*name, "`" + at + ".name`: a name cannot hold '/'");
       }
       run.models.push_back({std::move(spec), ""});
@@ -134,7 +92,7 @@ void read_model_entry(const Where& w, const toml::table* m, const std::string& a
     if (!data) w.fail(*m, "`" + at + "`: a `template` needs `data`, a glob of data files (e.g. \"brands/*.csv\")");
     if (name) w.fail(*name, "`" + at + ".name`: template models are named after their data files");
     const fs::path tfile = existing_file(w, *tmpl, base, at + ".template");
-    const std::string pattern = resolve(base, w.string(*data, at + ".data")).string();
+    const std::string pattern = resolve(base, w.nonempty_string(*data, at + ".data")).string();
     glob_t g{};
     const int rc = glob(pattern.c_str(), 0, nullptr, &g);
     std::vector<std::string> files;
@@ -148,7 +106,7 @@ void read_model_entry(const Where& w, const toml::table* m, const std::string& a
       t.insert_or_assign("name", fs::path(f).stem().string());
       toml::node* d = t.get("data");
       if (!d) d = &t.insert_or_assign("data", toml::table{}).first->second;
-      if (!d->is_table()) Where(tfile.string()).fail(*proto.get("data"), "`data`: expected a table");
+      if (!d->is_table()) Reader(tfile.string()).fail(*proto.get("data"), "`data`: expected a table");
       d->as_table()->insert_or_assign("path", f);
       run.models.push_back({detail::parse_model_table(t, tfile.string(), tfile.parent_path(), ""), ""});
     }
@@ -157,7 +115,7 @@ void read_model_entry(const Where& w, const toml::table* m, const std::string& a
 
 // Puts `value` at the dotted `key` of a config table, creating tables on the way; an
 // integer segment indexes an array of tables (lift_tests.0.lift).
-void set_dotted(toml::table& root, const std::string& key, const toml::node& value, const Where& w,
+void set_dotted(toml::table& root, const std::string& key, const toml::node& value, const Reader& w,
                 const toml::key& at) {
   std::vector<std::string> segs(1);
   for (char c : key) {
@@ -227,7 +185,7 @@ std::string name_part(const std::string& s) {
   return out;
 }
 
-void read_sweep_entry(const Where& w, const toml::table* sw, const std::string& at, const fs::path& base, RunSpec& run) {
+void read_sweep_entry(const Reader& w, const toml::table* sw, const std::string& at, const fs::path& base, RunSpec& run) {
   {
     const toml::node* config = sw->get("config");
     if (!config) w.fail(*sw, "`" + at + "`: missing `config`, the model config the sweep varies");
@@ -240,7 +198,7 @@ void read_sweep_entry(const Where& w, const toml::table* sw, const std::string& 
       std::string label;
     };
     std::vector<Axis> axes;
-    for (const auto& [k, v] : in_file_order(*sw)) {
+    for (const auto& [k, v] : Reader::in_file_order(*sw)) {
       if (k->str() == "config") continue;
       const std::string key(k->str());
       const toml::array* a = v->as_array();
@@ -301,7 +259,7 @@ RunSpec parse_run(const fs::path& file) {
     run.models.push_back({parse_model_config(file), ""});
     return run;
   }
-  const Where w(file.string());
+  const Reader w(file.string());
   w.check_keys(root, "", {"run", "models", "sweeps"});
   const fs::path base = fs::absolute(file).parent_path();
   read_run_table(w, root, base, run.run);

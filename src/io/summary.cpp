@@ -10,6 +10,7 @@
 #include <ostream>
 
 #include "herd/core/error.hpp"
+#include "herd/io/hdf5_file.hpp"
 
 namespace herd {
 namespace {
@@ -105,6 +106,14 @@ ModelReport report(const ModelOutput& m) {
   if (const Variable* e = ss->var("energy"))
     for (int c = 0; c < r.chains; ++c) r.ebfmi.push_back(ebfmi(&e->values[static_cast<size_t>(c * r.draws)], r.draws));
   return r;
+}
+
+std::vector<ModelReport> read_reports(const std::string& path) {
+  std::vector<ModelReport> out;
+  ReadOptions o;
+  o.skip = derived_variables();
+  for (const auto& name : list_models(path)) out.push_back(report(read_model(path, name, o)));
+  return out;
 }
 
 void print_model_table(std::ostream& os, const ModelReport& r) {

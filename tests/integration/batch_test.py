@@ -313,16 +313,17 @@ def cmd_errors(herd, work):
     print(f"errors: {len(cases) + 3} malformed inputs, each exit 2 with its place named and nothing written")
 
 
-def main():
-    if len(sys.argv) != 4:
-        print(__doc__)
+def main(commands, doc):
+    """`script.py COMMAND HERD WORKDIR`: runs one check in a fresh WORKDIR, removed if it passes."""
+    if len(sys.argv) != 4 or sys.argv[1] not in commands:
+        print(doc)
         sys.exit(2)
     cmd, herd, work = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    {"output": cmd_output, "kill": cmd_kill, "threads": cmd_threads, "errors": cmd_errors}[cmd](herd, work)
+    commands[cmd](herd, work)
     shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    main()
+    main({"output": cmd_output, "kill": cmd_kill, "threads": cmd_threads, "errors": cmd_errors}, __doc__)

@@ -17,7 +17,7 @@ import time
 import xarray as xr
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from batch_test import check, models_of, run, same_model, small_run  # noqa: E402
+from batch_test import check, main, models_of, run, same_model, small_run  # noqa: E402
 
 MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--mca", "btl", "self,vader", "-n", "2"]
 ARGS = ["--warmup", "100", "--draws", "60", "--no-contributions"]
@@ -128,19 +128,8 @@ def cmd_unbuilt(herd, work):
     print("unbuilt: a build without MPI refuses to run as 2 copies")
 
 
-def main():
-    if len(sys.argv) != 4:
-        print(__doc__)
-        sys.exit(2)
+if __name__ == "__main__":
     if shutil.which("mpirun") is None:
         print("mpirun not found: install openmpi-bin (scripts/setup.sh)")
         sys.exit(1)
-    cmd, herd, work = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    {"same": cmd_same, "kill": cmd_kill, "disagree": cmd_disagree, "unbuilt": cmd_unbuilt}[cmd](herd, work)
-    shutil.rmtree(work, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    main()
+    main({"same": cmd_same, "kill": cmd_kill, "disagree": cmd_disagree, "unbuilt": cmd_unbuilt}, __doc__)

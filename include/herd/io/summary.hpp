@@ -36,6 +36,9 @@ const std::vector<std::string>& derived_variables();
 /// Diagnoses every scalar of the posterior (derived variables excluded) and the sampler stats.
 ModelReport report(const ModelOutput& model);
 
+/// Reports of every model of an output file (its derived variables left unread).
+std::vector<ModelReport> read_reports(const std::string& path);
+
 /// The per-parameter table and the model's sampler health.
 void print_model_table(std::ostream& out, const ModelReport& r);
 
