@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <numeric>
 
 #include "herd/core/error.hpp"
@@ -17,17 +16,21 @@
 namespace herd {
 namespace {
 
-// Set by mpirun/mpiexec (Open MPI, MPICH) and srun (PMI/PMIx) in every process they start.
+int env_int(const char* name) {
+  const char* s = std::getenv(name);
+  return s ? std::atoi(s) : 0;
+}
+
+// How many processes an MPI launcher started: mpirun/mpiexec (Open MPI, MPICH/PMI) and srun
+// (a job step's tasks; the batch script's own step, id 4294967294, is not one). 1 when no
+// launcher is seen, -1 when one is (PMIx) but says no size.
 int launcher_size() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS"}) {
-    const char* s = std::getenv(v);
-    if (s && std::atoi(s) > 0) {
-      // SLURM_NTASKS is set for a whole allocation, also around a plain (non-srun) command.
-      if (std::strcmp(v, "SLURM_NTASKS") == 0 && !std::getenv("SLURM_PROCID")) continue;
-      return std::atoi(s);
-    }
-  }
-  return 1;
+  if (int n = env_int("OMPI_COMM_WORLD_SIZE")) return n;
+  if (int n = env_int("PMI_SIZE")) return n;
+  const char* step = std::getenv("SLURM_STEP_ID");
+  if (step && std::strtoul(step, nullptr, 10) < 4294967294ul)
+    if (int n = env_int("SLURM_STEP_NUM_TASKS")) return n;
+  return std::getenv("PMIX_RANK") ? -1 : 1;
 }
 
 #if HERD_WITH_MPI
@@ -43,7 +46,7 @@ Cluster& Cluster::get() {
     Cluster k;
     const int launched = launcher_size();
 #if HERD_WITH_MPI
-    if (launched > 1) {
+    if (launched > 1 || launched < 0) {
       int provided = 0;
       MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
       mpi_on = true;
