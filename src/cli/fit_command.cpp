@@ -185,21 +185,14 @@ int fit_here(const FitArgs& a) {
 
 // FNV-1a over the models' resolved configs and data: ranks must fit the same run.
 std::uint64_t fingerprint(const LoadedRun& run) {
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&](const void* p, size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 1099511628211ull;
-    }
-  };
+  std::uint64_t h = fnv1a(nullptr, 0);
   for (const auto& m : run.models) {
     const std::string t = to_toml(m->spec());
-    mix(t.data(), t.size());
+    h = fnv1a(t.data(), t.size(), h);
     const Dataset& d = m->dataset();
-    mix(d.media.data(), d.media.size() * sizeof(double));
-    mix(d.outcome.data(), d.outcome.size() * sizeof(double));
-    mix(d.control.data(), d.control.size() * sizeof(double));
+    h = fnv1a(d.media.data(), d.media.size() * sizeof(double), h);
+    h = fnv1a(d.outcome.data(), d.outcome.size() * sizeof(double), h);
+    h = fnv1a(d.control.data(), d.control.size() * sizeof(double), h);
   }
   return h;
 }

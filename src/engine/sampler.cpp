@@ -27,13 +27,15 @@ void parallel_for(int n, int threads, const std::function<void(int)>& fn) {
   if (error) std::rethrow_exception(error);
 }
 
-std::uint64_t model_id(const std::string& name) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : name) {
-    h ^= ch;
+std::uint64_t fnv1a(const void* data, size_t n, std::uint64_t h) {
+  const auto* b = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= b[i];
     h *= 1099511628211ull;
   }
   return h;
 }
+
+std::uint64_t model_id(const std::string& name) { return fnv1a(name.data(), name.size()); }
 
 }  // namespace herd

@@ -66,6 +66,9 @@ struct FitResult {
 /// Runs fn(0) .. fn(n-1) on up to `threads` threads (0 = hardware concurrency).
 void parallel_for(int n, int threads, const std::function<void(int)>& fn);
 
+/// FNV-1a (64-bit) of n bytes, continuing from h.
+std::uint64_t fnv1a(const void* data, size_t n, std::uint64_t h = 1469598103934665603ull);
+
 /// FNV-1a of a model's name: its identity in the random streams, the same alone or in a batch.
 std::uint64_t model_id(const std::string& name);
 
