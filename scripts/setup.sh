@@ -14,6 +14,8 @@ packages=(
   libboost-dev                           # Boost.Math: independent reference densities in tests
   nlohmann-json3-dev                     # reference values (JSON) read by the tests
   libhdf5-dev                            # HDF5 output (netCDF-4 / ArviZ layout)
+  libnlopt-dev                           # herd optimize: SLSQP budget allocation
+  python3-matplotlib                     # herd analyze --out: report plots
   openmpi-bin libopenmpi-dev             # HERD_MPI: a run over several processes or machines
   libbenchmark-dev                       # bench/
   python3                                # example-data generator, output checks

@@ -156,6 +156,7 @@ int fit_here(const FitArgs& a) {
   bo.threads = p.threads;
   // Contributions only matter in a file; the printed summary leaves them out.
   bo.with_contributions = !p.output.empty() && !a.no_contributions;
+  bo.with_prior = a.prior;
   {
     Progress progress(static_cast<int>(p.items.size()), a.quiet || (p.single && !store), "herd");
     run_batch(p.items, bo, sink, &progress);
@@ -255,6 +256,7 @@ int fit_distributed(const FitArgs& a, const Cluster& cl) {
   bo.threads = p.threads > 0 ? p.threads
                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / cl.local_size());
   bo.with_contributions = !a.no_contributions;
+  bo.with_prior = a.prior;
   // A shard per rank and run; the run's id comes from rank 0 so every rank names its shard alike.
   const std::string run_id = cl.broadcast(std::to_string(static_cast<long long>(std::time(nullptr))));
   try {

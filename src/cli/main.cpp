@@ -70,16 +70,7 @@ int run_summarize(const std::string& file, const std::string& model, const std::
   if (!std::filesystem::exists(file)) throw InputError(located(file, 0, 0, "no such file"));
   std::vector<ModelReport> reports;
   try {
-    if (!model.empty()) {
-      ReadOptions o;
-      o.skip = derived_variables();
-      const auto names = list_models(file);
-      if (std::find(names.begin(), names.end(), model) == names.end())
-        throw InputError(located(file, 0, 0, "no model \"" + model + "\" in this file"));
-      reports.push_back(report(read_model(file, model, o)));
-    } else {
-      reports = read_reports(file);
-    }
+    reports = reports_with_priors(file, model);
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {
@@ -134,12 +125,33 @@ int main(int argc, char** argv) {
   fit->add_flag("--resume", fa.resume, "fit only the models the output file does not hold yet");
   fit->add_flag("--no-contributions", fa.no_contributions, "leave the posterior's contribution array out of the file");
   fit->add_flag("--quiet", fa.quiet, "no progress, only the summary");
+  fit->add_flag("--prior", fa.prior, "also write prior and prior_predictive groups (exact draws from the prior)");
 
   std::string sum_file, sum_model, sum_csv;
   auto* summarize = app.add_subcommand("summarize", "Summary tables of a herd output file");
   summarize->add_option("FILE", sum_file, "HDF5 file written by herd fit")->required();
   summarize->add_option("--model", sum_model, "only this model, with its parameter table");
   summarize->add_option("--csv", sum_csv, "write one row per model and parameter");
+
+  std::string an_file, an_model, an_out;
+  bool an_all = false;
+  auto* analyze = app.add_subcommand("analyze", "Contributions, ROI, response curves, adstock and prior contraction of fitted models");
+  analyze->add_option("FILE", an_file, "HDF5 file written by herd fit")->required();
+  auto* an_model_opt = analyze->add_option("--model", an_model, "the model to analyze");
+  analyze->add_flag("--all", an_all, "every model of the file")->excludes(an_model_opt);
+  analyze->add_option("--out", an_out, "also write CSV files and an HTML report per model under this folder");
+
+  herd::OptimizeArgs oa;
+  auto* optimize = app.add_subcommand("optimize", "Allocate a weekly budget across channels over the posterior");
+  optimize->add_option("FILE", oa.file, "HDF5 file written by herd fit")->required();
+  optimize->add_option("--model", oa.model, "the model")->required();
+  optimize->add_option("--budget", oa.budget, "weekly budget (default: the current average weekly total)")
+      ->check(CLI::PositiveNumber);
+  optimize->add_option("--bounds", oa.bounds, "CHANNEL=LO:HI weekly spend bounds (default +-30% of current)");
+  optimize->add_option("--fix", oa.fixed, "channels held at their current weekly spend");
+  optimize->add_option("--objective", oa.objective, "mean | q10 | cvar10 (mean of the worst 10% of draws)")
+      ->check(CLI::IsMember({"mean", "q10", "cvar10"}));
+  optimize->add_option("--json", oa.json, "write the result as JSON (INTERFACE.md)");
 
   try {
     app.parse(argc, argv);
@@ -154,6 +166,8 @@ int main(int argc, char** argv) {
     if (describe->parsed()) return herd::run_describe(config);
     if (fit->parsed()) return herd::run_fit(fa);
     if (summarize->parsed()) return herd::run_summarize(sum_file, sum_model, sum_csv);
+    if (analyze->parsed()) return herd::run_analyze(an_file, an_model, an_all, an_out);
+    if (optimize->parsed()) return herd::run_optimize(oa);
   } catch (const herd::InputError& e) {
     fmt::print(stderr, "herd: error: {}\n", e.what());
     return 2;

@@ -481,6 +481,15 @@ void hdi_bounds(const std::vector<double>& v, double prob, double& low, double& 
 
 }  // namespace
 
+void hdi(const std::vector<double>& v, double prob, double& low, double& high) {
+  check_prob(prob, "hdi");
+  if (v.empty()) {
+    low = high = kNaN;
+    return;
+  }
+  hdi_bounds(v, prob, low, high);
+}
+
 double rhat(const double* x, int chains, int draws) {
   return rank_rhat(make_draws(x, chains, draws, "rhat"), FoldAround::split_draws);
 }

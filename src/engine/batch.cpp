@@ -31,7 +31,7 @@ std::string nonfinite(const FitResult& fit) {
   return "";
 }
 
-ModelOutput fit_one(const BatchItem& item, int threads, bool with_contributions) {
+ModelOutput fit_one(const BatchItem& item, int threads, bool with_contributions, bool with_prior) {
   SamplerOptions opt = item.options;
   opt.threads = threads;
   const auto t0 = Clock::now();
@@ -41,6 +41,7 @@ ModelOutput fit_one(const BatchItem& item, int threads, bool with_contributions)
     const std::string bad = nonfinite(fit);
     out = bad.empty() ? build_output(*item.model, fit, opt, with_contributions)
                       : failed_output(*item.model, opt, bad, since(t0));
+    if (with_prior && out.ok()) add_prior_groups(out, *item.model, opt);
   } catch (const ModelError& e) {
     out = failed_output(*item.model, opt, e.what(), since(t0));
   } catch (const std::invalid_argument& e) {
@@ -123,7 +124,7 @@ BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& o
       const BatchItem& item = items[order[static_cast<size_t>(i)]];
       try {
         if (observer) observer->started(item);
-        const ModelOutput out = fit_one(item, per_model, options.with_contributions);
+        const ModelOutput out = fit_one(item, per_model, options.with_contributions, options.with_prior);
         (out.ok() ? ok : failed)++;
         const auto w0 = Clock::now();
         sink.write(out);

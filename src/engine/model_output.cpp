@@ -9,6 +9,8 @@
 #include "herd/config/model_config.hpp"
 #include "herd/core/version.hpp"
 #include "herd/engine/fit.hpp"
+#include "herd/engine/simulate.hpp"
+#include "herd/hmc/philox.hpp"
 #include "herd/model/log_density.hpp"
 
 namespace herd {
@@ -397,6 +399,57 @@ ModelOutput build_output(const Model& model, const FitResult& fit, const Sampler
   }
   out.groups.push_back(std::move(cd));
   return out;
+}
+
+void add_prior_groups(ModelOutput& out, const Model& model, const SamplerOptions& options) {
+  // Exact independent draws, not MCMC: the prior is generative, so nothing needs sampling.
+  FitResult pf;
+  pf.dim = model.dim();
+  pf.draws = options.draws;
+  const auto D = static_cast<size_t>(options.draws), dim = static_cast<size_t>(model.dim());
+  const std::uint64_t key = stream_key(options.seed, model_id(model.spec().name));
+  const size_t GT = static_cast<size_t>(model.dataset().G) * static_cast<size_t>(model.dataset().T);
+  std::vector<double> y;
+  try {
+    for (int c = 0; c < options.chains; ++c) {
+      ChainDraws ch;
+      ch.theta.resize(D * dim);
+      for (size_t i = 0; i < D; ++i) {
+        Philox rng(key, static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(i), RngUse::kSimulate);
+        const std::vector<double> th = draw_prior(model, rng);
+        std::copy(th.begin(), th.end(), ch.theta.begin() + static_cast<std::ptrdiff_t>(i * dim));
+        const std::vector<double> yi = simulate_outcome(model, th, rng);
+        y.insert(y.end(), yi.begin(), yi.end());
+      }
+      ch.lp.assign(D, 0);
+      ch.accept_prob = ch.step_size = ch.energy = ch.lp;
+      ch.tree_depth.assign(D, 0);
+      ch.n_leapfrog = ch.tree_depth;
+      ch.diverging.assign(D, 0);
+      pf.chains.push_back(std::move(ch));
+    }
+  } catch (const std::invalid_argument& e) {
+    out.text_attrs["prior_groups"] = std::string("not drawn: ") + e.what();
+    return;
+  }
+  ModelOutput tmp = build_output(model, pf, options, false);
+  DataGroup prior = *tmp.group("posterior");
+  prior.name = "prior";
+  DataGroup pp;
+  pp.name = "prior_predictive";
+  const DataGroup& obs = *tmp.group("observed_data");
+  pp.coords.push_back(int_coord("chain", options.chains));
+  pp.coords.push_back(int_coord("draw", options.draws));
+  for (const auto& c : obs.coords) pp.coords.push_back(c);
+  Variable v = obs.vars.front();
+  v.dims.insert(v.dims.begin(), {"chain", "draw"});
+  v.values = std::move(y);
+  v.attrs["long_name"] = "outcome simulated from the prior";
+  (void)GT;
+  pp.vars.push_back(std::move(v));
+  out.groups.push_back(std::move(prior));
+  out.groups.push_back(std::move(pp));
+  out.text_attrs["prior_groups"] = "exact draws from the prior (RngUse::kSimulate streams)";
 }
 
 }  // namespace herd

@@ -486,6 +486,41 @@ bool is_index_file(const std::string& path) {
   return false;
 }
 
+void add_groups(const std::string& path, const std::vector<std::pair<std::string, DataGroup>>& groups) {
+  if (is_index_file(path))
+    throw std::runtime_error(path + " is the index of an unfinished (or MPI) run; finish it with --resume, or "
+                             "write the analysis elsewhere with --out");
+  // Edit a copy and move it into place, so a crash leaves the original whole.
+  const std::string tmp = temporary_beside(path);
+  std::filesystem::copy_file(path, tmp, std::filesystem::copy_options::overwrite_existing);
+  try {
+    {
+      quiet_hdf5();
+      Id fapl(H5Pcreate(H5P_FILE_ACCESS), "file access property list");
+      check(H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG), "close degree");
+      Id file(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl), path + ": cannot open for writing");
+      Id gcpl = creation_order_gcpl();
+      for (const auto& [model, dg] : groups) {
+        if (H5Lexists(file, model.c_str(), H5P_DEFAULT) <= 0) throw std::runtime_error(path + ": no model " + model);
+        Id g(H5Gopen2(file, model.c_str(), H5P_DEFAULT), path + ": cannot open model " + model);
+        if (H5Lexists(g, dg.name.c_str(), H5P_DEFAULT) > 0)
+          check(H5Ldelete(g, dg.name.c_str(), H5P_DEFAULT), "replacing " + model + "/" + dg.name);
+        Id sub(H5Gcreate2(g, dg.name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), "group " + model + "/" + dg.name);
+        put_text_attr(sub, "inference_library", "herd");
+        put_text_attr(sub, "inference_library_version", kVersion);
+        std::vector<std::pair<std::string, Id>> scales;
+        for (const auto& c : dg.coords) write_coord(sub, c, scales);
+        for (const auto& v : dg.vars) write_variable(sub, dg, v, scales);
+      }
+    }
+    publish(tmp, path);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
 ModelOutput read_model(const std::string& path, const std::string& model, const ReadOptions& options) {
   Id file = open_file(path);
   // External links resolve against the index file's folder, wherever herd runs from.

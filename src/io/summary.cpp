@@ -123,14 +123,24 @@ void print_model_table(std::ostream& os, const ModelReport& r) {
   }
   size_t w = 9;
   for (const auto& p : r.params) w = std::max(w, p.parameter.size());
-  fmt::print(os, "{:<{}} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>7}\n", "parameter", w, "mean", "sd",
-             "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat");
+  fmt::print(os, "{:<{}} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>7}{}\n", "parameter", w, "mean", "sd",
+             "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat",
+             r.prior_checked ? "  contraction" : "");
+  int dominated = 0;
   for (const auto& p : r.params) {
     const Summary& s = p.s;
-    fmt::print(os, "{:<{}} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.2g} {:>9.2g} {:>9.0f} {:>9.0f} {:>7.3f}\n",
+    std::string extra;
+    if (r.prior_checked) {
+      extra = fmt::format("  {:>11.3f}{}", p.contraction, p.prior_dominated() ? "  prior-dominated" : "");
+      dominated += p.prior_dominated();
+    }
+    fmt::print(os, "{:<{}} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.2g} {:>9.2g} {:>9.0f} {:>9.0f} {:>7.3f}{}\n",
                p.parameter, w, s.mean, s.sd, s.hdi_low, s.hdi_high, s.mcse_mean, s.mcse_sd, s.ess_bulk, s.ess_tail,
-               s.r_hat);
+               s.r_hat, extra);
   }
+  if (dominated > 0)
+    fmt::print(os, "\n{} parameter(s) prior-dominated: contraction 1 - var_post/var_prior < 0.1, the data barely moved "
+                   "their prior\n", dominated);
   std::string bfmi;
   for (double b : r.ebfmi) bfmi += fmt::format("{}{:.2f}{}", bfmi.empty() ? "" : " ", b, b < 0.3 ? " (low)" : "");
   fmt::print(os, "\n{}: {} chains x {} draws, {:.1f} s\n", r.name, r.chains, r.draws, r.seconds);
@@ -153,8 +163,12 @@ void print_batch_table(std::ostream& os, const std::vector<ModelReport>& reports
       fmt::print(os, "{:<{}}  {}\n", r.name, w, r.status);
       continue;
     }
-    fmt::print(os, "{:<{}}  {:<8} {:>8.3f} {:>9.0f} {:>9.0f} {:>6} {:>9} {:>9.1f}{}\n", r.name, w, "ok", r.max_rhat,
-               r.min_ess_bulk, r.min_ess_tail, r.divergences, r.low_ebfmi(), r.seconds, r.passed() ? "" : "  *");
+    std::string dominated;
+    for (const auto& p : r.params)
+      if (r.prior_checked && p.prior_dominated()) dominated += (dominated.empty() ? "  prior-dominated: " : ", ") + p.parameter;
+    fmt::print(os, "{:<{}}  {:<8} {:>8.3f} {:>9.0f} {:>9.0f} {:>6} {:>9} {:>9.1f}{}{}\n", r.name, w, "ok", r.max_rhat,
+               r.min_ess_bulk, r.min_ess_tail, r.divergences, r.low_ebfmi(), r.seconds, r.passed() ? "" : "  *",
+               dominated);
   }
   fmt::print(os, "\n{} of {} models passed (max R-hat < 1.01, bulk and tail ESS > 400, no divergences){}\n", passed,
              reports.size(), failed ? fmt::format("; {} failed", failed) : std::string());
@@ -165,7 +179,7 @@ void write_summary_csv(const std::string& path, const std::vector<ModelReport>& 
   {
     std::ofstream f(tmp);
     if (!f) throw InputError(located(path, 0, 0, "cannot write the summary CSV (missing folder or no permission?)"));
-    f << "model,parameter,mean,sd,hdi_3%,hdi_97%,mcse_mean,mcse_sd,ess_bulk,ess_tail,r_hat\n";
+    f << "model,parameter,mean,sd,hdi_3%,hdi_97%,mcse_mean,mcse_sd,ess_bulk,ess_tail,r_hat,contraction,prior_dominated\n";
     auto quoted = [](const std::string& s) {
       if (s.find_first_of(",\"\n") == std::string::npos) return s;
       std::string q = "\"";
@@ -177,7 +191,9 @@ void write_summary_csv(const std::string& path, const std::vector<ModelReport>& 
         const Summary& s = p.s;
         f << quoted(r.name) << "," << quoted(p.parameter) << "," << num(s.mean) << "," << num(s.sd) << ","
           << num(s.hdi_low) << "," << num(s.hdi_high) << "," << num(s.mcse_mean) << "," << num(s.mcse_sd) << ","
-          << num(s.ess_bulk) << "," << num(s.ess_tail) << "," << num(s.r_hat) << "\n";
+          << num(s.ess_bulk) << "," << num(s.ess_tail) << "," << num(s.r_hat) << ","
+          << (r.prior_checked ? num(p.contraction) : "") << ","
+          << (r.prior_checked && p.contraction == p.contraction ? (p.prior_dominated() ? "1" : "0") : "") << "\n";
       }
     if (!f) throw InputError(located(path, 0, 0, "write failed"));
   }

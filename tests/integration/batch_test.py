@@ -136,7 +136,8 @@ def cmd_output(herd, work):
     with open(csv_path) as f:
         rows = list(csv.DictReader(f))
     check(list(rows[0].keys()) == ["model", "parameter", "mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean",
-                                   "mcse_sd", "ess_bulk", "ess_tail", "r_hat"], f"CSV columns {list(rows[0])}")
+                                   "mcse_sd", "ess_bulk", "ess_tail", "r_hat", "contraction",
+                                   "prior_dominated"], f"CSV columns {list(rows[0])}")
     checked = 0
     for model in expected[:-1]:
         check(status[model] == "ok", f"{model}: status {status[model]}")

@@ -14,6 +14,8 @@
 // mcse_sd is NaN; chains that are each constant at different values give R-hat = +inf
 // (ArviZ prints a rounding-dependent ~1e16 there).
 
+#include <vector>
+
 namespace herd {
 
 /// Rank-normalized split R-hat: max of bulk and folded (tail) R-hat, as az.rhat(method="rank").
@@ -51,6 +53,9 @@ struct Summary {
 /// az.summary's columns for one quantity; hdi_prob must lie in (0, 1). r_hat folds around the
 /// median of all draws as az.summary does (az.rhat uses the split draws; they differ only for odd draws).
 Summary summarize(const double* x, int chains, int draws, double hdi_prob = 0.94);
+
+/// The prob highest-density interval of pooled draws (az.hdi's rule); NaN for no draws.
+void hdi(const std::vector<double>& v, double prob, double& low, double& high);
 
 /// E-BFMI of one chain: sum (E_t - E_{t-1})^2 / sum (E_t - mean E)^2, as az.bfmi; NaN for one draw.
 double ebfmi(const double* energy, int draws);

@@ -32,6 +32,7 @@ class BatchObserver {
 struct BatchOptions {
   int threads = 0;                 // 0 = all cores
   bool with_contributions = true;  // the posterior's `contribution` (chain, draw, week, channel)
+  bool with_prior = false;         // `prior` and `prior_predictive` groups (herd fit --prior)
 };
 
 /// What a batch did.

@@ -64,6 +64,12 @@ struct ModelOutput {
 ModelOutput build_output(const Model& model, const FitResult& fit, const SamplerOptions& options,
                          bool with_contributions = true);
 
+/// `herd fit --prior`: adds `prior` (every parameter, exact draws from the prior, laid out as
+/// the posterior) and `prior_predictive` (the outcome simulated from each draw) groups, with
+/// the run's chains and draws. An improper prior (flat()) leaves a `prior_groups` attribute
+/// saying why instead.
+void add_prior_groups(ModelOutput& out, const Model& model, const SamplerOptions& options);
+
 /// A model that could not be fitted: its status and attributes, no data groups.
 ModelOutput failed_output(const Model& model, const SamplerOptions& options, const std::string& reason,
                           double seconds);

@@ -46,6 +46,10 @@ std::vector<std::string> list_models(const std::string& path);
 /// True if the file's root holds external links (an index of an unfinished run).
 bool is_index_file(const std::string& path);
 
+/// Adds (or replaces) one group inside each named model of a finished file, e.g. `analysis`;
+/// the file is edited as a copy and renamed into place. Refuses an index file.
+void add_groups(const std::string& path, const std::vector<std::pair<std::string, DataGroup>>& groups);
+
 /// What to read of a model.
 struct ReadOptions {
   std::vector<std::string> skip;  // variables not to read (e.g. "contribution")

@@ -1,0 +1,150 @@
+#pragma once
+// Decision outputs from a fitted model (DESIGN.md analysis/): contributions, ROI, response
+// curves, marginal ROI, adstock curves, prior-vs-posterior contraction and the budget
+// optimizer, all in the user's units and over the posterior draws.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "herd/analysis/response.hpp"
+#include "herd/engine/model_output.hpp"
+#include "herd/model/model.hpp"
+
+namespace herd {
+
+/// A fitted model rebuilt from its output: the Model (config attribute plus observed and
+/// constant data, so the CSV need not exist any more) and its draws, unconstrained.
+struct FittedModel {
+  std::unique_ptr<Model> model;
+  int chains = 0, draws = 0;
+  std::vector<double> theta;  // [(chain * draws + draw) * dim + i]
+  int n() const { return chains * draws; }
+  const double* draw(int i) const { return theta.data() + static_cast<size_t>(i) * static_cast<size_t>(model->dim()); }
+};
+
+/// Rebuilds a model from a ModelOutput read back from `file` (named in errors).
+FittedModel restore_model(const ModelOutput& out, const std::string& file);
+
+/// The Model alone (no draws needed: prior checks, simulation).
+std::unique_ptr<Model> restore_model_only(const ModelOutput& out, const std::string& file);
+
+/// Expected weekly outcome at steady spend, per posterior draw.
+///
+/// For channel spends x (national, per week, user units), with the week's other terms at
+/// their average: Y(x) = outcome_scale * sum_g H_g(sum_c beta_gc S_c(gain_c x_c share_gc / scale_c)),
+/// H_g(u) = b_g + u for normal and student-t likelihoods (b_g the mean of mu minus media over
+/// weeks), H_g(u) = B_g e^u for lognormal (B_g the mean of exp(mu minus media)). share_gc is
+/// geo g's share of the channel's observed spend (1 without a panel).
+class ResponseModel {
+ public:
+  ResponseModel(const Model& model, const double* theta, int n);
+  int draws() const { return n_; }
+  int channels() const { return C_; }
+  /// Average weekly spend per channel over the data (summed over geos).
+  const std::vector<double>& current() const { return current_; }
+  /// The spend a channel's increments are measured from: 0, or for log saturation (no zero
+  /// point) the lowest positive weekly spend in the data.
+  double reference(int c) const { return reference_[static_cast<size_t>(c)]; }
+  /// Geo g's share of channel c's observed spend.
+  double share(int g, int c) const { return share_[static_cast<size_t>(g * C_ + c)]; }
+  /// Y(x) for draw i; grad (C values, optional) gets dY/dx.
+  double outcome(int i, const double* x, double* grad) const;
+  /// The draw's curve of channel c in geo g.
+  const ChannelCurve<double>& curve(int i, int g, int c) const;
+  SaturationType saturation() const { return sat_; }
+
+ private:
+  int n_ = 0, G_ = 1, C_ = 0;
+  bool multiplicative_ = false;
+  double outcome_scale_ = 1;
+  SaturationType sat_ = SaturationType::kLinear;
+  std::vector<double> current_, reference_, share_;  // share_[g * C + c]
+  std::vector<double> base_;                         // [i * G + g]
+  std::vector<ChannelCurve<double>> curves_;         // [(i * G + g) * C + c]
+};
+
+/// Mean and 94% HDI of one quantity over draws (non-finite draws left out; n_finite says how many remain).
+struct Interval {
+  double mean = 0, low = 0, high = 0;
+  int n_finite = 0;
+};
+Interval interval(const std::vector<double>& draws, double prob = 0.94);
+
+/// Prior against posterior for one reported scalar (output_names order).
+struct PriorCheck {
+  std::string parameter;
+  double prior_mean = 0, prior_sd = 0, post_mean = 0, post_sd = 0;
+  double contraction = 0;  // 1 - var_post / var_prior; NaN where the prior cannot be drawn
+  double shift = 0;        // (post_mean - prior_mean) / prior_sd
+  bool prior_dominated() const { return contraction == contraction && contraction < 0.1; }
+};
+
+/// Contraction and shift of every reported scalar, the prior taken from `prior_draws` exact
+/// draws of the model's prior (fixed seed). Empty where the prior is improper (flat()).
+std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, int n, int prior_draws = 4000);
+
+/// Everything `herd analyze` computes for one model.
+struct Analysis {
+  std::string model;
+  std::vector<std::string> channels;
+  std::vector<long long> weeks;  // as the week coordinate holds them
+  std::string week_units;
+  std::vector<double> current_spend, total_spend, reference_spend;
+  double total_outcome = 0;
+  // Over draws, per channel unless said otherwise.
+  std::vector<Interval> contribution_total, contribution_share, roi, cost_per_outcome;
+  std::vector<Interval> marginal_roi, diminishing_point, saturation;
+  std::vector<double> p_beyond;  // share of draws whose marginal ROI stays >= 1 up to the curve's end
+  std::vector<std::vector<Interval>> contribution;  // [t][c], summed over geos
+  std::vector<Interval> baseline;                   // [t]
+  std::vector<std::vector<double>> curve_spend;     // [c][p]
+  std::vector<std::vector<Interval>> curve;         // [c][p]: incremental outcome per week
+  std::vector<std::vector<Interval>> adstock;       // [c][lag]: share of the effect at each lag
+  std::vector<Interval> beta_prior, beta_posterior; // [c]
+  std::vector<PriorCheck> priors;
+};
+
+struct AnalysisOptions {
+  int curve_points = 61;
+  double curve_max = 3.0;  // response curves run to this multiple of the average weekly spend
+  int prior_draws = 4000;
+};
+
+Analysis analyze(const FittedModel& fit, const std::string& name, const AnalysisOptions& options = {});
+
+/// The analysis as a DataGroup named "analysis" (stat dimension: mean, hdi_3%, hdi_97%).
+DataGroup analysis_group(const Analysis& a);
+
+/// CSV files under dir: channels.csv, contributions.csv, response_curves.csv, adstock.csv,
+/// priors.csv, each written aside and renamed.
+void write_analysis_csv(const std::string& dir, const Analysis& a);
+
+/// The channel table `herd analyze` prints.
+std::string channel_table(const Analysis& a);
+
+/// `herd optimize`: the allocation of a weekly budget across channels.
+struct OptimizeOptions {
+  double budget = 0;                         // <= 0: the current total
+  std::vector<double> lower, upper;          // per channel; empty: +-30% of current
+  std::string objective = "mean";            // mean | q10 | cvar10
+  double bound_fraction = 0.3;
+};
+
+struct OptimizeResult {
+  std::vector<double> current, recommended, lower, upper;
+  double budget = 0;
+  double outcome_current = 0, outcome_recommended = 0;  // posterior means, per week
+  Interval lift;                                         // recommended - current, per draw
+  double p_better = 0;
+  std::string objective;
+  int evaluations = 0;
+};
+
+/// Maximizes the objective over the box and sum(x) = budget with NLopt's SLSQP and analytic
+/// gradients. Throws InputError-style std::invalid_argument for an infeasible budget.
+OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& options);
+
+/// The objective value and gradient at x (exposed for tests).
+double objective_value(const ResponseModel& r, const std::string& objective, const double* x, double* grad);
+
+}  // namespace herd

@@ -1,0 +1,268 @@
+// `herd analyze` and `herd optimize`: decision outputs from a finished output file, and the
+// prior-contraction columns of `herd summarize`.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+#include "commands.hpp"
+#include "herd/analysis/analysis.hpp"
+#include "herd/core/error.hpp"
+#include "herd/io/hdf5_file.hpp"
+#include "herd/io/summary.hpp"
+
+namespace herd {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string json_str(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      o += fmt::format("\\u{:04x}", static_cast<int>(c));
+    } else {
+      o += c;
+    }
+  }
+  return o + "\"";
+}
+
+std::string json_num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".partial";
+  {
+    std::ofstream f(tmp);
+    if (!f) throw InputError(located(path.string(), 0, 0, "cannot write (missing folder or no permission?)"));
+    f << text;
+    if (!f) throw InputError(located(path.string(), 0, 0, "write failed"));
+  }
+  fs::rename(tmp, path);
+}
+
+std::vector<std::string> select_models(const std::string& file, const std::string& model, bool all) {
+  if (!fs::exists(file)) throw InputError(located(file, 0, 0, "no such file"));
+  std::vector<std::string> names;
+  try {
+    names = list_models(file);
+  } catch (const std::exception& e) {
+    throw InputError(located(file, 0, 0, std::string("not a readable herd output: ") + e.what()));
+  }
+  if (all) return names;
+  if (model.empty()) throw InputError(located(file, 0, 0, "say which model: --model NAME or --all"));
+  if (std::find(names.begin(), names.end(), model) == names.end())
+    throw InputError(located(file, 0, 0, "no model \"" + model + "\" in this file"));
+  return {model};
+}
+
+ModelOutput read_for_analysis(const std::string& file, const std::string& name) {
+  ReadOptions o;
+  o.skip = derived_variables();
+  return read_model(file, name, o);
+}
+
+// The report script: beside the installed binary (share/herd), else in the source tree.
+std::string report_script() {
+  if (const char* env = std::getenv("HERD_REPORT_SCRIPT")) return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "herd" / "herd_report.py";
+    if (fs::exists(installed)) return installed.string();
+  }
+  return std::string(HERD_SOURCE_DIR) + "/scripts/herd_report.py";
+}
+
+std::string meta_json(const ModelOutput& out, const ModelReport& r, const Model& m) {
+  const ModelSpec& s = m.spec();
+  std::string ebfmi;
+  for (double b : r.ebfmi) ebfmi += (ebfmi.empty() ? "" : ", ") + json_num(b);
+  const auto src = out.text_attrs.find("config_source");
+  return fmt::format(
+      "{{\"model\": {}, \"outcome\": {}, \"status\": {}, \"chains\": {}, \"draws\": {}, \"divergences\": {}, "
+      "\"max_depth_hits\": {}, \"ebfmi\": [{}], \"seconds\": {}, \"likelihood\": {}, \"adstock\": {}, "
+      "\"saturation\": {}, \"pooling\": {}, \"source_file\": {}}}\n",
+      json_str(out.name), json_str(s.data.outcome), json_str(out.status), r.chains, r.draws, r.divergences,
+      r.max_depth_hits, ebfmi, json_num(r.seconds), json_str(to_string(s.likelihood)),
+      json_str(to_string(s.media.adstock.type)), json_str(to_string(s.media.saturation)),
+      json_str(to_string(s.media.pooling.type)), json_str(src != out.text_attrs.end() ? src->second : ""));
+}
+
+void add_checks(ModelReport& r, const std::vector<PriorCheck>& checks) {
+  if (checks.empty()) return;
+  r.prior_checked = true;
+  for (auto& p : r.params)
+    for (const auto& c : checks)
+      if (c.parameter == p.parameter) p.contraction = c.contraction;
+}
+
+}  // namespace
+
+std::vector<ModelReport> reports_with_priors(const std::string& file, const std::string& model) {
+  std::vector<ModelReport> out;
+  for (const auto& name : select_models(file, model, model.empty())) {
+    const ModelOutput mo = read_for_analysis(file, name);
+    ModelReport r = report(mo);
+    if (mo.ok()) {
+      try {
+        const FittedModel f = restore_model(mo, file);
+        add_checks(r, prior_checks(*f.model, f.theta.data(), f.n()));
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "herd: warning: {}: no prior contraction ({})\n", name, e.what());
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+int run_analyze(const std::string& file, const std::string& model, bool all, const std::string& out_dir) {
+  const std::vector<std::string> names = select_models(file, model, all);
+  struct Done {
+    std::string name, channels_key, dir;
+  };
+  std::vector<Done> done;
+  std::vector<std::pair<std::string, DataGroup>> groups;
+  int failed = 0;
+  for (const auto& name : names) {
+    const ModelOutput mo = read_for_analysis(file, name);
+    if (!mo.ok()) {
+      fmt::print(stderr, "herd: {}: skipped ({})\n", name, mo.status);
+      ++failed;
+      continue;
+    }
+    const FittedModel f = restore_model(mo, file);
+    const Analysis a = analyze(f, name);
+    fmt::print("{} ({} draws)\n{}\n", name, f.n(), channel_table(a));
+    groups.emplace_back(name, analysis_group(a));
+    if (!out_dir.empty()) {
+      const fs::path dir = fs::path(out_dir) / name;
+      write_analysis_csv(dir.string(), a);
+      ModelReport r = report(mo);
+      add_checks(r, a.priors);
+      write_summary_csv((dir / "diagnostics.csv").string(), {r});
+      write_atomically(dir / "meta.json", meta_json(mo, r, *f.model));
+      std::string key;
+      for (const auto& c : a.channels) key += c + ",";
+      done.push_back({name, key + "|" + f.model->dataset().source, dir.string()});
+    }
+  }
+  if (!groups.empty()) {
+    if (is_index_file(file)) {
+      fmt::print(stderr, "herd: note: {} is an index of an unfinished or MPI run; the analysis group is not added "
+                         "to it{}\n", file, out_dir.empty() ? "" : " (the CSV files and report are written)");
+    } else {
+      add_groups(file, groups);
+      fmt::print(stderr, "herd: wrote the analysis group of {} model(s) into {}\n", groups.size(), file);
+    }
+  }
+  int status = failed > 0 ? 1 : 0;
+  for (const auto& d : done) {
+    // Variants of the same data and channels (unpooled vs pooled) share the forest plot.
+    // Debian's python3 (with python3-matplotlib) rather than whatever python3 PATH finds first.
+    const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    std::string cmd = python + " '" + report_script() + "' '" + d.dir + "'";
+    for (const auto& o : done)
+      if (o.name != d.name && o.channels_key == d.channels_key) cmd += " --compare '" + o.dir + "'";
+    cmd += " >/dev/null";
+    if (std::system(cmd.c_str()) != 0) {
+      fmt::print(stderr, "herd: error: the HTML report of {} failed (python3 with matplotlib is needed: "
+                         "scripts/setup.sh installs it); its CSV files are in {}\n", d.name, d.dir);
+      status = 1;
+    } else {
+      fmt::print(stderr, "herd: report {}/report.html\n", d.dir);
+    }
+  }
+  return status;
+}
+
+int run_optimize(const OptimizeArgs& args) {
+  const std::string name = select_models(args.file, args.model, false).front();
+  const ModelOutput mo = read_for_analysis(args.file, name);
+  if (!mo.ok()) throw InputError(located(args.file, 0, 0, "model " + name + " has status \"" + mo.status + "\""));
+  const FittedModel f = restore_model(mo, args.file);
+  const ResponseModel r(*f.model, f.theta.data(), f.n());
+  const auto& channels = f.model->dataset().channels;
+  const size_t C = channels.size();
+  OptimizeOptions o;
+  o.budget = args.budget;
+  o.objective = args.objective;
+  o.lower.resize(C);
+  o.upper.resize(C);
+  for (size_t c = 0; c < C; ++c) {
+    o.lower[c] = r.current()[c] * (1 - o.bound_fraction);
+    o.upper[c] = r.current()[c] * (1 + o.bound_fraction);
+  }
+  auto channel_index = [&](const std::string& ch, const std::string& flag) {
+    const auto it = std::find(channels.begin(), channels.end(), ch);
+    if (it == channels.end())
+      throw InputError(located(args.file, 0, 0, flag + ": model " + name + " has no channel \"" + ch + "\""));
+    return static_cast<size_t>(it - channels.begin());
+  };
+  for (const auto& b : args.bounds) {
+    const auto eq = b.find('='), colon = b.find(':', eq == std::string::npos ? 0 : eq);
+    if (eq == std::string::npos || colon == std::string::npos)
+      throw InputError(located(args.file, 0, 0, "--bounds " + b + ": expected CHANNEL=LO:HI (weekly spend)"));
+    const size_t c = channel_index(b.substr(0, eq), "--bounds");
+    char* end = nullptr;
+    const std::string lo = b.substr(eq + 1, colon - eq - 1), hi = b.substr(colon + 1);
+    const double l = std::strtod(lo.c_str(), &end);
+    const bool lo_ok = end && *end == '\0' && !lo.empty();
+    const double h = std::strtod(hi.c_str(), &end);
+    const bool hi_ok = end && *end == '\0' && !hi.empty();
+    if (!lo_ok || !hi_ok || !(l >= 0) || !(h >= l) || !std::isfinite(h))
+      throw InputError(located(args.file, 0, 0, "--bounds " + b + ": need 0 <= LO <= HI, finite numbers"));
+    o.lower[c] = l;
+    o.upper[c] = h;
+  }
+  for (const auto& ch : args.fixed) {
+    const size_t c = channel_index(ch, "--fix");
+    o.lower[c] = o.upper[c] = r.current()[c];
+  }
+  OptimizeResult res;
+  try {
+    res = optimize(r, o);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(located(args.file, 0, 0, std::string("optimize ") + name + ": " + e.what()));
+  }
+  fmt::print("{}: weekly budget {:.6g}, objective {} ({} draws, {} evaluations)\n", name, res.budget, res.objective,
+             f.n(), res.evaluations);
+  fmt::print("{:<24} {:>12} {:>12} {:>8} {:>12} {:>12}\n", "channel", "current", "recommended", "change", "lower",
+             "upper");
+  for (size_t c = 0; c < C; ++c)
+    fmt::print("{:<24} {:>12.6g} {:>12.6g} {:>7.1f}% {:>12.6g} {:>12.6g}\n", channels[c], res.current[c],
+               res.recommended[c], res.current[c] > 0 ? 100 * (res.recommended[c] / res.current[c] - 1) : 0.0,
+               res.lower[c], res.upper[c]);
+  fmt::print("expected {} per week: current {:.6g}, recommended {:.6g}\n", f.model->spec().data.outcome,
+             res.outcome_current, res.outcome_recommended);
+  fmt::print("lift {:.6g} [94% HDI {:.6g}, {:.6g}], P(recommended beats current) = {:.3f}\n", res.lift.mean,
+             res.lift.low, res.lift.high, res.p_better);
+  if (!args.json.empty()) {
+    auto alloc = [&](const std::vector<double>& v) {
+      std::string s = "{";
+      for (size_t c = 0; c < C; ++c) s += (c ? ", " : "") + json_str(channels[c]) + ": " + json_num(v[c]);
+      return s + "}";
+    };
+    const std::string text = fmt::format(
+        "{{\"model\": {}, \"budget\": {}, \"objective\": {}, \"current\": {}, \"recommended\": {}, "
+        "\"lower\": {}, \"upper\": {}, \"expected_outcome\": {{\"current\": {}, \"recommended\": {}}}, "
+        "\"lift\": {{\"mean\": {}, \"hdi_3%\": {}, \"hdi_97%\": {}}}, \"p_better\": {}}}\n",
+        json_str(name), json_num(res.budget), json_str(res.objective), alloc(res.current), alloc(res.recommended),
+        alloc(res.lower), alloc(res.upper), json_num(res.outcome_current), json_num(res.outcome_recommended),
+        json_num(res.lift.mean), json_num(res.lift.low), json_num(res.lift.high), json_num(res.p_better));
+    write_atomically(args.json, text);
+  }
+  return 0;
+}
+
+}  // namespace herd
