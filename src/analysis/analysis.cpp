@@ -247,6 +247,26 @@ double ResponseModel::outcome(int i, const double* x, double* grad) const {
   return outcome_scale_ * y;
 }
 
+void ResponseModel::sweep(int i, int c, const double* x, const double* xs, int k, double* y, double* dy) const {
+  std::fill(y, y + k, 0.0);
+  if (dy) std::fill(dy, dy + k, 0.0);
+  for (int g = 0; g < G_; ++g) {
+    double rest = 0;
+    for (int j = 0; j < C_; ++j)
+      if (j != c) rest += steady_term(sat_, curve(i, g, j), x[j] * share(g, j), static_cast<double*>(nullptr));
+    const double b = base_[static_cast<size_t>(i) * static_cast<size_t>(G_) + static_cast<size_t>(g)];
+    const double s = share(g, c);
+    const ChannelCurve<double>& k_gc = curve(i, g, c);
+    for (int q = 0; q < k; ++q) {
+      double d = 0;
+      const double u = rest + steady_term(sat_, k_gc, xs[q] * s, &d);
+      const double h = multiplicative_ ? b * std::exp(u) : b + u;
+      y[q] += outcome_scale_ * h;
+      if (dy) dy[q] += outcome_scale_ * (multiplicative_ ? h : 1.0) * d * s;
+    }
+  }
+}
+
 // ------------------------------------------------------------------------------------------
 // Summaries
 
@@ -268,7 +288,8 @@ Interval interval(const std::vector<double>& draws, double prob) {
   return r;
 }
 
-std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, int n, int prior_draws) {
+std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, int n, int prior_draws,
+                                     std::vector<double>* prior_rows) {
   const std::vector<std::string> names = output_names(model);
   const size_t k = names.size(), dim = static_cast<size_t>(model.dim());
   std::vector<double> prior(static_cast<size_t>(prior_draws) * k), row(k);
@@ -308,6 +329,7 @@ std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, in
     p.shift = prior_shift(p.prior_mean, p.prior_sd, p.post_mean);
     out.push_back(p);
   }
+  if (prior_rows) *prior_rows = std::move(prior);
   return out;
 }
 
@@ -357,7 +379,7 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
       const double lo = a.reference_spend[c], hi = options.curve_max * a.current_spend[c];
       a.curve_spend[c][p] = lo + (hi - lo) * static_cast<double>(p) / static_cast<double>(P - 1);
     }
-  std::vector<double> scratch(static_cast<size_t>(model.scratch_size())), media(C * T), x(C), grad(C);
+  std::vector<double> scratch(static_cast<size_t>(model.scratch_size())), media(C * T);
   const int fine = 200;  // grid on which marginal ROI is scanned for the point of diminishing returns
   for (size_t i = 0; i < N; ++i) {
     const double* th = fit.draw(static_cast<int>(i));
@@ -392,29 +414,26 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
       }
     }
     const int di = static_cast<int>(i);
+    std::vector<double> ys(P), mr(static_cast<size_t>(fine)), xs(static_cast<size_t>(fine));
     for (size_t c = 0; c < C; ++c) {
-      std::copy(a.current_spend.begin(), a.current_spend.end(), x.begin());
-      resp.outcome(di, x.data(), grad.data());
-      mroi[c][i] = grad[c];
-      x[c] = a.reference_spend[c];
-      const double y0 = resp.outcome(di, x.data(), nullptr);
-      for (size_t p = 0; p < P; ++p) {
-        x[c] = a.curve_spend[c][p];
-        curve[c * P + p][i] = resp.outcome(di, x.data(), nullptr) - y0;
-      }
+      const int ci = static_cast<int>(c);
+      double y_ref = 0, y_cur = 0, d_cur = 0;
+      resp.sweep(di, ci, a.current_spend.data(), &a.current_spend[c], 1, &y_cur, &d_cur);
+      mroi[c][i] = d_cur;
+      resp.sweep(di, ci, a.current_spend.data(), &a.reference_spend[c], 1, &y_ref, nullptr);
+      resp.sweep(di, ci, a.current_spend.data(), a.curve_spend[c].data(), static_cast<int>(P), ys.data(), nullptr);
+      for (size_t p = 0; p < P; ++p) curve[c * P + p][i] = ys[p] - y_ref;
       // Diminishing returns: past the peak of marginal ROI, the first spend where it is below 1.
-      std::vector<double> mr(fine), xs(fine);
+      const double lo = a.reference_spend[c], hi = options.curve_max * a.current_spend[c];
+      for (int q = 0; q < fine; ++q) xs[static_cast<size_t>(q)] = lo + (hi - lo) * (q + 1) / fine;
+      std::vector<double> yf(static_cast<size_t>(fine));
+      resp.sweep(di, ci, a.current_spend.data(), xs.data(), fine, yf.data(), mr.data());
       size_t peak = 0;
-      for (int q = 0; q < fine; ++q) {
-        const double lo = a.reference_spend[c], hi = options.curve_max * a.current_spend[c];
-        xs[static_cast<size_t>(q)] = lo + (hi - lo) * (q + 1) / fine;
-        x[c] = xs[static_cast<size_t>(q)];
-        resp.outcome(di, x.data(), grad.data());
-        mr[static_cast<size_t>(q)] = grad[c];
-        if (mr[static_cast<size_t>(q)] > mr[peak]) peak = static_cast<size_t>(q);
-      }
+      for (size_t q = 0; q < static_cast<size_t>(fine); ++q)
+        if (mr[q] > mr[peak]) peak = q;
+      // Never above 1 (e.g. conversions per dollar): no such point; above 1 to the end: infinity.
       double point = std::numeric_limits<double>::infinity();
-      if (mr[peak] < 1) point = a.reference_spend[c];
+      if (mr[peak] < 1) point = kNaN;
       for (size_t q = peak; q < static_cast<size_t>(fine) && std::isinf(point); ++q)
         if (mr[q] < 1) point = xs[q];
       dim_point[c][i] = point;
@@ -470,7 +489,8 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
   }
 
   // Channel effects: posterior and prior intervals of beta, and every scalar's contraction.
-  a.priors = prior_checks(model, fit.theta.data(), n, options.prior_draws);
+  std::vector<double> prior_rows;
+  a.priors = prior_checks(model, fit.theta.data(), n, options.prior_draws, &prior_rows);
   const std::vector<std::string> names = output_names(model);
   const size_t k = names.size(), dim = static_cast<size_t>(model.dim());
   std::vector<double> row(k);
@@ -483,15 +503,10 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
     outputs(model, fit.theta.data() + i * dim, row.data());
     for (size_t c = 0; c < C; ++c) beta_post[c][i] = beta_index[c] < k ? row[beta_index[c]] : kNaN;
   }
-  if (!a.priors.empty()) {
-    const std::uint64_t key = stream_key(0x5052494f52ull, model_id(model.spec().name));
-    for (int i = 0; i < options.prior_draws; ++i) {
-      Philox rng(key, 0, static_cast<std::uint32_t>(i), RngUse::kSimulate);
-      const std::vector<double> th = draw_prior(model, rng);
-      outputs(model, th.data(), row.data());
-      for (size_t c = 0; c < C; ++c) beta_prior[c].push_back(beta_index[c] < k ? row[beta_index[c]] : kNaN);
-    }
-  }
+  if (!a.priors.empty())
+    for (int i = 0; i < options.prior_draws; ++i)
+      for (size_t c = 0; c < C; ++c)
+        beta_prior[c].push_back(beta_index[c] < k ? prior_rows[static_cast<size_t>(i) * k + beta_index[c]] : kNaN);
   for (size_t c = 0; c < C; ++c) {
     a.beta_posterior.push_back(iv(beta_post[c]));
     a.beta_prior.push_back(iv(beta_prior[c]));

@@ -49,6 +49,9 @@ class ResponseModel {
   double share(int g, int c) const { return share_[static_cast<size_t>(g * C_ + c)]; }
   /// Y(x) for draw i; grad (C values, optional) gets dY/dx.
   double outcome(int i, const double* x, double* grad) const;
+  /// Y and dY/dx_c for draw i along spends xs[0..k) of channel c, the others at `x`: the
+  /// other channels' terms are summed once, so a whole curve costs k terms, not k * C.
+  void sweep(int i, int c, const double* x, const double* xs, int k, double* y, double* dy) const;
   /// The draw's curve of channel c in geo g.
   const ChannelCurve<double>& curve(int i, int g, int c) const;
   SaturationType saturation() const { return sat_; }
@@ -81,7 +84,9 @@ struct PriorCheck {
 
 /// Contraction and shift of every reported scalar, the prior taken from `prior_draws` exact
 /// draws of the model's prior (fixed seed). Empty where the prior is improper (flat()).
-std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, int n, int prior_draws = 4000);
+/// prior_rows (optional) receives the prior draws of every reported scalar, [draw * k + j].
+std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, int n, int prior_draws = 4000,
+                                     std::vector<double>* prior_rows = nullptr);
 
 /// Everything `herd analyze` computes for one model.
 struct Analysis {

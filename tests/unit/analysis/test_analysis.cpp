@@ -190,6 +190,31 @@ TEST(Response, MeanObjectiveGradientMatchesFiniteDifferences) {
   EXPECT_NEAR(objective_value(r, "cvar10", x.data(), nullptr), 0.5 * (ys[0] + ys[1]), 1e-9 * std::fabs(q));
 }
 
+TEST(Response, SweepEqualsOutcomeAlongOneChannel) {
+  for (auto lik : {LikelihoodType::kNormal, LikelihoodType::kLognormal}) {
+    testing::Options o;
+    o.lift_tests = 0;
+    o.G = 2;
+    o.likelihood = lik;
+    const Model m = testing::make_model(o, 9);
+    std::mt19937_64 rng(4);
+    std::uniform_real_distribution<double> u(-1, 1);
+    std::vector<double> theta(static_cast<size_t>(2 * m.dim()));
+    for (double& v : theta) v = u(rng);
+    const ResponseModel r(m, theta.data(), 2);
+    const std::vector<double> xs = {0.0, 0.5 * r.current()[1], 2.0 * r.current()[1]};
+    std::vector<double> y(3), dy(3), g(r.current().size());
+    r.sweep(1, 1, r.current().data(), xs.data(), 3, y.data(), dy.data());
+    for (size_t k = 0; k < 3; ++k) {
+      std::vector<double> x = r.current();
+      x[1] = xs[k];
+      const double want = r.outcome(1, x.data(), g.data());
+      EXPECT_NEAR(y[k], want, 1e-12 * std::fabs(want)) << to_string(lik) << " " << k;
+      EXPECT_NEAR(dy[k], g[1], 1e-12 * (std::fabs(g[1]) + 1e-300)) << to_string(lik) << " " << k;
+    }
+  }
+}
+
 const char* kHillToml = R"toml(
 name = "sim_hill"
 [data]

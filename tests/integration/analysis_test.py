@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Decision outputs end to end through the `herd` binary: fit --prior, analyze (HDF5 group,
+CSV, HTML report), optimize (JSON of INTERFACE.md), summarize's prior columns, bad input.
+
+  analysis_test.py HERD WORKDIR
+
+Run with Debian's python3 (python3-xarray, python3-h5netcdf, python3-matplotlib from
+scripts/setup.sh).
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import xarray as xr
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = os.path.join(ROOT, "configs", "examples")
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def run(herd, *args, expect=None):
+    p = subprocess.run([herd, *args], capture_output=True, text=True)
+    if expect is not None and p.returncode != expect:
+        fail(f"herd {' '.join(args)}: exit {p.returncode}, expected {expect}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+def main(herd, work):
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    out = os.path.join(work, "fit.h5")
+    # The log-log seed model (log saturation: increments measured from the lowest weekly spend).
+    model = "dtc_paid_social_noncentered"
+    run(herd, "fit", os.path.join(EXAMPLES, model + ".toml"), "--out", out, "--prior", "--warmup", "300",
+        "--draws", "200", "--quiet", expect=0)
+
+    # fit --prior: exact prior draws in the posterior's layout, and a prior predictive.
+    prior = xr.open_dataset(out, group=f"{model}/prior")
+    post = xr.open_dataset(out, group=f"{model}/posterior")
+    check(dict(prior.sizes)["chain"] == 4 and dict(prior.sizes)["draw"] == 200, f"prior sizes {dict(prior.sizes)}")
+    check(set(prior.data_vars) == set(post.data_vars) - {"contribution"},
+          f"prior variables {sorted(prior.data_vars)} vs posterior {sorted(post.data_vars)}")
+    # beta_sigma ~ half_normal(0.1) in the config: the prior draws say so (sd of |N(0, 0.1)| = 0.0603).
+    sd = float(prior.beta_sigma.std())
+    check(abs(sd - 0.1 * np.sqrt(1 - 2 / np.pi)) < 0.006, f"prior beta_sigma sd {sd}")
+    pp = xr.open_dataset(out, group=f"{model}/prior_predictive")
+    check(pp.y.dims == ("chain", "draw", "week"), f"prior_predictive dims {pp.y.dims}")
+    check(bool((pp.y > 0).all()), "lognormal prior predictive is positive")
+
+    # summarize: contraction columns.
+    csv_path = os.path.join(work, "summary.csv")
+    run(herd, "summarize", out, "--csv", csv_path, expect=0)
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    check(all(r["contraction"] != "" for r in rows), "every row has a contraction")
+    flagged = {r["parameter"] for r in rows if r["prior_dominated"] == "1"}
+    for r in rows:
+        check((float(r["contraction"]) < 0.1) == (r["prior_dominated"] == "1"), f"flag of {r}")
+
+    # analyze: group in the file, CSV and report.
+    rep = os.path.join(work, "report")
+    p = run(herd, "analyze", out, "--model", model, "--out", rep, expect=0)
+    check("linkedin_awareness" in p.stdout, "channel table printed")
+    for engine in ("netcdf4", "h5netcdf"):
+        an = xr.open_dataset(out, group=f"{model}/analysis", engine=engine)
+        check(list(an.channel.values) == list(post.channel.values), f"{engine}: analysis channels")
+        check(an.response.dims == ("channel", "point", "stat"), f"{engine}: response dims {an.response.dims}")
+        check(list(an.stat.values) == ["mean", "hdi_3%", "hdi_97%"], f"stat labels {an.stat.values}")
+        an.close()
+    an = xr.open_dataset(out, group=f"{model}/analysis")
+    weekly = an.contribution.sel(stat="mean").sum("week")
+    np.testing.assert_allclose(weekly.values, an.contribution_total.sel(stat="mean").values, rtol=1e-9)
+    lo, hi = an.roi.sel(stat="hdi_3%"), an.roi.sel(stat="hdi_97%")
+    check(bool((lo <= an.roi.sel(stat="mean")).all() and (an.roi.sel(stat="mean") <= hi).all()), "ROI mean inside HDI")
+    # Log saturation has no zero point: the curve starts at the lowest weekly spend, at 0.
+    ref = an.reference_spend.values
+    data = xr.open_dataset(out, group=f"{model}/constant_data")
+    np.testing.assert_allclose(ref, data.spend.where(data.spend > 0).min("week").values, rtol=1e-12)
+    np.testing.assert_allclose(an.curve_spend.isel(point=0).values, ref, rtol=1e-12)
+    np.testing.assert_allclose(an.response.isel(point=0).sel(stat="mean").values, 0, atol=1e-9)
+    for name in ("channels.csv", "contributions.csv", "response_curves.csv", "adstock.csv", "priors.csv",
+                 "diagnostics.csv", "meta.json", "report.html"):
+        check(os.path.exists(os.path.join(rep, model, name)), f"report folder lacks {name}")
+    with open(os.path.join(rep, model, "report.html")) as f:
+        html = f.read()
+    check(html.count("data:image/png;base64,") >= 4, "report embeds its figures")
+    with open(os.path.join(rep, model, "channels.csv")) as f:
+        ch = list(csv.DictReader(f))
+    check([r["channel"] for r in ch] == list(post.channel.values), "channels.csv rows")
+    pd_csv = {r["channel"] for r in ch if r["prior_dominated"] == "1"}
+    check(pd_csv == {c for c in post.channel.values if f"beta[{c}]" in flagged},
+          f"prior-dominated channels agree: {pd_csv} vs summary {flagged}")
+    # Analyzing again replaces the group; the file stays whole.
+    run(herd, "analyze", out, "--all", expect=0)
+    xr.open_dataset(out, group=f"{model}/analysis").close()
+
+    # optimize: INTERFACE.md's JSON, the budget met, bounds kept.
+    js = os.path.join(work, "opt.json")
+    current = an.current_spend.values
+    budget = float(current.sum()) * 1.05
+    run(herd, "optimize", out, "--model", model, "--budget", repr(budget), "--json", js,
+        "--fix", "linkedin_awareness", expect=0)
+    with open(js) as f:
+        r = json.load(f)
+    for key in ("model", "budget", "current", "recommended", "expected_outcome", "lift", "p_better"):
+        check(key in r, f"optimize JSON lacks {key}")
+    check(set(r["lift"]) >= {"mean", "hdi_3%", "hdi_97%"}, f"lift keys {r['lift']}")
+    check(set(r["expected_outcome"]) == {"current", "recommended"}, "expected_outcome keys")
+    rec = r["recommended"]
+    check(abs(sum(rec.values()) - budget) < 1e-6 * budget, f"budget met: {sum(rec.values())} vs {budget}")
+    check(abs(rec["linkedin_awareness"] - r["current"]["linkedin_awareness"]) < 1e-9 * budget, "fixed channel kept")
+    for c, x in rec.items():
+        check(0.7 * r["current"][c] * (1 - 1e-9) <= x <= 1.3 * r["current"][c] * (1 + 1e-9), f"{c} within +-30%")
+    check(r["expected_outcome"]["recommended"] >= r["expected_outcome"]["current"], "no worse than current")
+    run(herd, "optimize", out, "--model", model, "--objective", "q10", expect=0)
+
+    # Bad input: exit 2, nothing written.
+    bad = os.path.join(work, "bad.json")
+    for args in (["analyze", out],
+                 ["analyze", out, "--model", "nope"],
+                 ["analyze", os.path.join(work, "missing.h5"), "--all"],
+                 ["optimize", out, "--model", model, "--bounds", "nope=1:2", "--json", bad],
+                 ["optimize", out, "--model", model, "--bounds", "meta_retargeting=5:1", "--json", bad],
+                 ["optimize", out, "--model", model, "--budget", "1e12", "--json", bad],
+                 ["optimize", out, "--model", model, "--objective", "max", "--json", bad]):
+        p = run(herd, *args)
+        check(p.returncode == 2, f"herd {' '.join(args)}: exit {p.returncode}\n{p.stderr}")
+        check(p.stderr.strip() != "", f"herd {' '.join(args)}: says why")
+        check(not os.path.exists(bad), f"herd {' '.join(args)} wrote {bad}")
+    print("analysis: ok")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
