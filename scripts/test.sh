@@ -20,7 +20,7 @@ if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
   cmake -S . -B build/cuda -DCMAKE_BUILD_TYPE=Release -DHERD_WERROR=ON -DHERD_CUDA=ON -DHERD_BUILD_TESTS=ON
   cmake --build build/cuda -j "$jobs"
   # A CUDA build must still pass the CPU tests on a machine without a GPU.
-  ctest --test-dir build/cuda --output-on-failure -j "$jobs" -LE sbc
+  ctest --test-dir build/cuda --output-on-failure -j "$jobs" -LE "sbc|study"
 else
   echo "test.sh: no nvcc on this machine; skipped the HERD_CUDA=ON build"
 fi

@@ -333,6 +333,44 @@ std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, in
   return out;
 }
 
+void draw_contributions(const Model& model, const ResponseModel& resp, int i, const double* theta, double* contrib,
+                        double* baseline, double* scratch) {
+  const Dataset& d = model.dataset();
+  const ModelView<double> m = model.view<double>();
+  const auto G = static_cast<size_t>(d.G), C = static_cast<size_t>(d.C), T = static_cast<size_t>(d.T);
+  const bool mult = m.likelihood == LikelihoodType::kLognormal;
+  const double os = d.outcome_scale;
+  const SaturationType sat = model.spec().media.saturation;
+  const detail::Workspace<double> ws = detail::carve(m, scratch);
+  detail::transform_and_priors(m, theta, ws);
+  detail::effects_forward(m, ws);
+  detail::adstock_setup(m, ws);
+  std::fill(contrib, contrib + T * C, 0.0);
+  if (baseline) std::fill(baseline, baseline + T, 0.0);
+  std::vector<double> media(C * T), ref_term(C);
+  for (size_t g = 0; g < G; ++g) {
+    // forward_geo writes the media terms [c * T + t]; ws.mu gets mu of geo g.
+    detail::forward_geo(m, ws, static_cast<int>(g), media.data());
+    for (size_t c = 0; c < C; ++c) {
+      const double ref = resp.reference(static_cast<int>(c));
+      ref_term[c] = ref > 0 ? steady_term(sat, resp.curve(i, static_cast<int>(g), static_cast<int>(c)),
+                                          ref * resp.share(static_cast<int>(g), static_cast<int>(c)),
+                                          static_cast<double*>(nullptr))
+                            : 0.0;
+    }
+    for (size_t t = 0; t < T; ++t) {
+      const double mu = ws.mu[t];
+      double all_ref = mu;
+      for (size_t c = 0; c < C; ++c) {
+        const double delta = media[c * T + t] - ref_term[c];
+        all_ref -= delta;
+        contrib[t * C + c] += os * (mult ? std::exp(mu) - std::exp(mu - delta) : delta);
+      }
+      if (baseline) baseline[t] += os * (mult ? std::exp(all_ref) : all_ref);
+    }
+  }
+}
+
 Analysis analyze(const FittedModel& fit, const std::string& name, const AnalysisOptions& options) {
   const Model& model = *fit.model;
   const Dataset& d = model.dataset();
@@ -341,8 +379,6 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
   const auto G = static_cast<size_t>(d.G), C = static_cast<size_t>(d.C), T = static_cast<size_t>(d.T);
   const auto L = static_cast<size_t>(m.L);
   const ResponseModel resp(model, fit.theta.data(), n);
-  const bool mult = m.likelihood == LikelihoodType::kLognormal;
-  const double os = d.outcome_scale;
   const SaturationType sat = model.spec().media.saturation;
 
   Analysis a;
@@ -379,38 +415,20 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
       const double lo = a.reference_spend[c], hi = options.curve_max * a.current_spend[c];
       a.curve_spend[c][p] = lo + (hi - lo) * static_cast<double>(p) / static_cast<double>(P - 1);
     }
-  std::vector<double> scratch(static_cast<size_t>(model.scratch_size())), media(C * T);
+  std::vector<double> scratch(static_cast<size_t>(model.scratch_size()));
   const int fine = 200;  // grid on which marginal ROI is scanned for the point of diminishing returns
   for (size_t i = 0; i < N; ++i) {
-    const double* th = fit.draw(static_cast<int>(i));
+    std::vector<double> wk(T * C), bl(T);
+    draw_contributions(model, resp, static_cast<int>(i), fit.draw(static_cast<int>(i)), wk.data(), bl.data(),
+                       scratch.data());
+    // The draw's workspace (adstock weights included) stays in scratch.
     const detail::Workspace<double> ws = detail::carve(m, scratch.data());
-    detail::transform_and_priors(m, th, ws);
-    detail::effects_forward(m, ws);
-    detail::adstock_setup(m, ws);
     for (size_t c = 0; c < C; ++c) total[c][i] = 0;
-    for (size_t t = 0; t < T; ++t) base_t[t][i] = 0;
-    for (size_t t = 0; t < T; ++t)
-      for (size_t c = 0; c < C; ++c) contrib_t[t * C + c][i] = 0;
-    for (size_t g = 0; g < G; ++g) {
-      detail::forward_geo(m, ws, static_cast<int>(g), media.data());
-      std::vector<double> ref_term(C);
-      for (size_t c = 0; c < C; ++c)
-        ref_term[c] = a.reference_spend[c] > 0
-                          ? steady_term(sat, resp.curve(static_cast<int>(i), static_cast<int>(g), static_cast<int>(c)),
-                                        a.reference_spend[c] * resp.share(static_cast<int>(g), static_cast<int>(c)),
-                                        static_cast<double*>(nullptr))
-                          : 0.0;
-      for (size_t t = 0; t < T; ++t) {
-        const double mu = ws.mu[t];
-        double all_ref = mu;
-        for (size_t c = 0; c < C; ++c) {
-          const double delta = media[c * T + t] - ref_term[c];
-          all_ref -= delta;
-          const double v = mult ? std::exp(mu) - std::exp(mu - delta) : delta;
-          contrib_t[t * C + c][i] += os * v;
-          total[c][i] += os * v;
-        }
-        base_t[t][i] += os * (mult ? std::exp(all_ref) : all_ref);
+    for (size_t t = 0; t < T; ++t) {
+      base_t[t][i] = bl[t];
+      for (size_t c = 0; c < C; ++c) {
+        contrib_t[t * C + c][i] = wk[t * C + c];
+        total[c][i] += wk[t * C + c];
       }
     }
     const int di = static_cast<int>(i);

@@ -71,18 +71,6 @@ ModelOutput read_for_analysis(const std::string& file, const std::string& name) 
   return read_model(file, name, o);
 }
 
-// The report script: beside the installed binary (share/herd), else in the source tree.
-std::string report_script() {
-  if (const char* env = std::getenv("HERD_REPORT_SCRIPT")) return env;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path installed = exe.parent_path().parent_path() / "share" / "herd" / "herd_report.py";
-    if (fs::exists(installed)) return installed.string();
-  }
-  return std::string(HERD_SOURCE_DIR) + "/scripts/herd_report.py";
-}
-
 std::string meta_json(const ModelOutput& out, const ModelReport& r, const Model& m) {
   const ModelSpec& s = m.spec();
   std::string ebfmi;
@@ -107,6 +95,17 @@ void add_checks(ModelReport& r, const std::vector<PriorCheck>& checks) {
 }
 
 }  // namespace
+
+std::string script_path(const std::string& name) {
+  if (const char* env = std::getenv("HERD_SCRIPT_DIR")) return std::string(env) + "/" + name;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share" / "herd" / name;
+    if (fs::exists(installed)) return installed.string();
+  }
+  return std::string(HERD_SOURCE_DIR) + "/scripts/" + name;
+}
 
 std::vector<ModelReport> reports_with_priors(const std::string& file, const std::string& model) {
   std::vector<ModelReport> out;
@@ -171,7 +170,7 @@ int run_analyze(const std::string& file, const std::string& model, bool all, con
     // Variants of the same data and channels (unpooled vs pooled) share the forest plot.
     // Debian's python3 (with python3-matplotlib) rather than whatever python3 PATH finds first.
     const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    std::string cmd = python + " '" + report_script() + "' '" + d.dir + "'";
+    std::string cmd = python + " '" + script_path("herd_report.py") + "' '" + d.dir + "'";
     for (const auto& o : done)
       if (o.name != d.name && o.channels_key == d.channels_key) cmd += " --compare '" + o.dir + "'";
     cmd += " >/dev/null";

@@ -30,6 +30,40 @@ struct OptimizeArgs {
 };
 int run_optimize(const OptimizeArgs& args);
 
+/// `herd simulate (SCENARIO.toml | --from-prior CONFIG) --out DIR [--seed S] [--replicates R]`.
+struct SimulateArgs {
+  std::string scenario, from_prior, out;
+  long long seed = -1;
+  int replicates = 1;
+};
+int run_simulate(const SimulateArgs& args);
+
+/// `herd study STUDY.toml [--replicates R] [--seed S] [--out FILE.h5] [--csv OUT.csv]`.
+struct StudyArgs {
+  std::string study, out, csv;
+  int replicates = 0, threads = 0;
+  long long seed = -1;
+  bool quiet = false;
+};
+int run_study(const StudyArgs& args);
+
+/// `herd sbc CONFIG.toml [--replications N] [--out DIR]`.
+struct SbcArgs {
+  std::string config, out;
+  int replications = 100, threads = 0, chains = 0, warmup = -1, draws = 0;
+  long long seed = -1;
+};
+int run_sbc(const SbcArgs& args);
+
+/// `herd compare FILE.h5 [--truth TRUTH.json] [--csv OUT.csv]`: PSIS-LOO ranking.
+struct CompareArgs {
+  std::string file, truth, csv;
+};
+int run_compare(const CompareArgs& args);
+
+/// A script shipped with herd (share/herd beside the binary, else the source tree's scripts/).
+std::string script_path(const std::string& name);
+
 /// Summary reports of a file's models, each with its prior contraction filled in.
 std::vector<ModelReport> reports_with_priors(const std::string& file, const std::string& model);
 

@@ -153,6 +153,42 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"mean", "q10", "cvar10"}));
   optimize->add_option("--json", oa.json, "write the result as JSON (INTERFACE.md)");
 
+  herd::SimulateArgs sa;
+  auto* simulate = app.add_subcommand("simulate", "Datasets with known truth: CSV, fit configs and truth JSON");
+  simulate->add_option("SCENARIO", sa.scenario, "scenario file (configs/scenarios/*.toml)");
+  simulate->add_option("--from-prior", sa.from_prior, "draw the truth from this model config's prior, on its data's spends");
+  simulate->add_option("--out", sa.out, "folder to write into")->required();
+  simulate->add_option("--seed", sa.seed, "override the scenario's seed")->check(CLI::NonNegativeNumber);
+  simulate->add_option("--replicates", sa.replicates, "number of datasets (named <name>_r001, ...)")
+      ->check(CLI::PositiveNumber);
+
+  herd::StudyArgs sta;
+  auto* study = app.add_subcommand("study", "Recovery study: replicates of a scenario x model variants and baselines");
+  study->add_option("STUDY", sta.study, "study file (configs/studies/*.toml)")->required();
+  study->add_option("--replicates", sta.replicates, "override the study's replicates")->check(CLI::PositiveNumber);
+  study->add_option("--seed", sta.seed, "override the study's seed")->check(CLI::NonNegativeNumber);
+  study->add_option("--out", sta.out, "keep every fit in this HDF5 file");
+  study->add_option("--csv", sta.csv, "write the summary CSV (and .replicates.csv, .png, .md beside it)");
+  study->add_option("--threads", sta.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  study->add_flag("--quiet", sta.quiet, "no progress");
+
+  herd::SbcArgs sb;
+  auto* sbc = app.add_subcommand("sbc", "Simulation-based calibration of a model config (prior draws, fits, rank uniformity)");
+  sbc->add_option("CONFIG", sb.config, "model config (TOML)")->required();
+  sbc->add_option("--replications", sb.replications, "prior draws to fit (default 100)")->check(CLI::PositiveNumber);
+  sbc->add_option("--out", sb.out, "write ranks.csv, sbc.csv and the rank plots here");
+  sbc->add_option("--chains", sb.chains, "chains per fit")->check(CLI::PositiveNumber);
+  sbc->add_option("--warmup", sb.warmup, "warmup per chain")->check(CLI::NonNegativeNumber);
+  sbc->add_option("--draws", sb.draws, "draws per chain")->check(CLI::PositiveNumber);
+  sbc->add_option("--seed", sb.seed, "random seed")->check(CLI::NonNegativeNumber);
+  sbc->add_option("--threads", sb.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+
+  herd::CompareArgs ca;
+  auto* compare = app.add_subcommand("compare", "Rank a file's models (e.g. a pooling sweep) by PSIS-LOO, and by recovery error");
+  compare->add_option("FILE", ca.file, "HDF5 file written by herd fit")->required();
+  compare->add_option("--truth", ca.truth, "truth JSON of herd simulate: also rank by recovery of contributions");
+  compare->add_option("--csv", ca.csv, "write the ranking as CSV");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -168,6 +204,10 @@ int main(int argc, char** argv) {
     if (summarize->parsed()) return herd::run_summarize(sum_file, sum_model, sum_csv);
     if (analyze->parsed()) return herd::run_analyze(an_file, an_model, an_all, an_out);
     if (optimize->parsed()) return herd::run_optimize(oa);
+    if (simulate->parsed()) return herd::run_simulate(sa);
+    if (study->parsed()) return herd::run_study(sta);
+    if (sbc->parsed()) return herd::run_sbc(sb);
+    if (compare->parsed()) return herd::run_compare(ca);
   } catch (const herd::InputError& e) {
     fmt::print(stderr, "herd: error: {}\n", e.what());
     return 2;

@@ -206,4 +206,10 @@ toml::table parse_toml(std::string_view text, const std::string& source);
 ModelSpec parse_model_table(const toml::table& root, const std::string& source, const std::filesystem::path& base_dir,
                             std::string default_name);
 
+// Puts `value` at the dotted `key` of a config table, creating tables on the way; an integer
+// segment indexes an array of tables (lift_tests.0.lift). Errors point at `at` (the key in the
+// run or study file). Shared by [[sweeps]] and study variants.
+void set_dotted(toml::table& root, const std::string& key, const toml::node& value, const Reader& w,
+                const toml::key& at);
+
 }  // namespace herd::detail

@@ -113,41 +113,6 @@ void read_model_entry(const Reader& w, const toml::table* m, const std::string& 
   }
 }
 
-// Puts `value` at the dotted `key` of a config table, creating tables on the way; an
-// integer segment indexes an array of tables (lift_tests.0.lift).
-void set_dotted(toml::table& root, const std::string& key, const toml::node& value, const Reader& w,
-                const toml::key& at) {
-  std::vector<std::string> segs(1);
-  for (char c : key) {
-    if (c == '.')
-      segs.emplace_back();
-    else
-      segs.back() += c;
-  }
-  if (std::any_of(segs.begin(), segs.end(), [](const std::string& s) { return s.empty(); }))
-    w.fail(at.source(), "sweep key `" + key + "`: empty segment in the dotted key");
-  toml::node* cur = &root;
-  for (size_t i = 0; i + 1 < segs.size(); ++i) {
-    const std::string& s = segs[i];
-    if (toml::array* a = cur->as_array()) {
-      const bool digits = std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-      if (!digits || std::stoul(s) >= a->size())
-        w.fail(at.source(), "sweep key `" + key + "`: `" + s + "` is not an index of the " + std::to_string(a->size()) +
-                                "-element array before it");
-      cur = a->get(std::stoul(s));
-      continue;
-    }
-    toml::table* t = cur->as_table();
-    if (!t) w.fail(at.source(), "sweep key `" + key + "`: `" + segs[i - 1] + "` is not a table in the config");
-    toml::node* next = t->get(s);
-    if (!next) next = &t->insert_or_assign(s, toml::table{}).first->second;
-    cur = next;
-  }
-  toml::table* t = cur->as_table();
-  if (!t) w.fail(at.source(), "sweep key `" + key + "`: its parent is not a table in the config");
-  t->insert_or_assign(segs.back(), value);
-}
-
 std::string value_text(const toml::node& v) {
   if (const auto* s = v.as_string()) return s->get();
   if (const auto* f = v.as_floating_point()) {
@@ -228,7 +193,7 @@ void read_sweep_entry(const Reader& w, const toml::table* sw, const std::string&
       std::string name = base_name, point = "{ ";
       for (size_t a = 0; a < axes.size(); ++a) {
         const toml::node& v = *axes[a].values->get(idx[a]);
-        set_dotted(t, std::string(axes[a].key->str()), v, w, *axes[a].key);
+        detail::set_dotted(t, std::string(axes[a].key->str()), v, w, *axes[a].key);
         name += "__" + axes[a].label + "=" + name_part(value_text(v));
         point += (a ? ", \"" : "\"") + std::string(axes[a].key->str()) + "\" = " + toml_value(v);
       }
@@ -248,6 +213,45 @@ void read_sweep_entry(const Reader& w, const toml::table* sw, const std::string&
 }
 
 }  // namespace
+
+namespace detail {
+
+// Puts `value` at the dotted `key` of a config table, creating tables on the way; an
+// integer segment indexes an array of tables (lift_tests.0.lift).
+void set_dotted(toml::table& root, const std::string& key, const toml::node& value, const Reader& w,
+                const toml::key& at) {
+  std::vector<std::string> segs(1);
+  for (char c : key) {
+    if (c == '.')
+      segs.emplace_back();
+    else
+      segs.back() += c;
+  }
+  if (std::any_of(segs.begin(), segs.end(), [](const std::string& s) { return s.empty(); }))
+    w.fail(at.source(), "sweep key `" + key + "`: empty segment in the dotted key");
+  toml::node* cur = &root;
+  for (size_t i = 0; i + 1 < segs.size(); ++i) {
+    const std::string& s = segs[i];
+    if (toml::array* a = cur->as_array()) {
+      const bool digits = std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+      if (!digits || std::stoul(s) >= a->size())
+        w.fail(at.source(), "sweep key `" + key + "`: `" + s + "` is not an index of the " + std::to_string(a->size()) +
+                                "-element array before it");
+      cur = a->get(std::stoul(s));
+      continue;
+    }
+    toml::table* t = cur->as_table();
+    if (!t) w.fail(at.source(), "sweep key `" + key + "`: `" + segs[i - 1] + "` is not a table in the config");
+    toml::node* next = t->get(s);
+    if (!next) next = &t->insert_or_assign(s, toml::table{}).first->second;
+    cur = next;
+  }
+  toml::table* t = cur->as_table();
+  if (!t) w.fail(at.source(), "sweep key `" + key + "`: its parent is not a table in the config");
+  t->insert_or_assign(segs.back(), value);
+}
+
+}  // namespace detail
 
 RunSpec parse_run(const fs::path& file) {
   const std::string text = detail::read_text_file(file, "config file");

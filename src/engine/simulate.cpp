@@ -84,7 +84,8 @@ std::vector<double> draw_prior(const Model& model, Philox& rng) {
   return model.unconstrain(value);
 }
 
-std::vector<double> simulate_outcome(const Model& model, const std::vector<double>& theta, Philox& rng) {
+std::vector<double> simulate_outcome(const Model& model, const std::vector<double>& theta, Philox& rng,
+                                     SimulatedNoise* noise) {
   const ModelView<double> m = model.view<double>();
   std::vector<double> mu(static_cast<size_t>(m.G * m.T)), scratch(static_cast<size_t>(model.scratch_size()));
   mean_function(m, theta.data(), mu.data(), static_cast<double*>(nullptr), scratch.data());
@@ -100,6 +101,16 @@ std::vector<double> simulate_outcome(const Model& model, const std::vector<doubl
     }
     const double v = mu[i] + sigma * eps;
     y[i] = scale * (m.likelihood == LikelihoodType::kLognormal ? std::exp(v) : v);
+  }
+  if (noise) {
+    noise->mu = mu;
+    noise->sigma = sigma;
+    noise->eps.resize(mu.size());
+    // Recovered from y as written, so that y = scale * h(mu + sigma * eps) holds for the values stored.
+    for (size_t i = 0; i < mu.size(); ++i) {
+      const double v = m.likelihood == LikelihoodType::kLognormal ? std::log(y[i] / scale) : y[i] / scale;
+      noise->eps[i] = (v - mu[i]) / sigma;
+    }
   }
   return y;
 }

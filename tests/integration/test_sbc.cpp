@@ -9,19 +9,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <boost/math/special_functions/gamma.hpp>
 #include <cstdlib>
 #include <fstream>
-#include <mutex>
 
 #include "herd/config/model_config.hpp"
 #include "herd/engine/fit.hpp"
 #include "herd/engine/simulate.hpp"
+#include "herd/model/distribution.hpp"
+#include "herd/sim/sbc.hpp"
 
 namespace herd {
 namespace {
 
-constexpr int kRanks = 100;  // thinned draws per replicate -> ranks 0..99... plus one
 constexpr int kBins = 10;
 
 int replications() {
@@ -35,85 +34,40 @@ Model example(const std::string& file) {
   return Model(std::move(spec), std::move(data));
 }
 
-struct Sbc {
-  std::vector<std::vector<int>> ranks;  // [param][replicate]
-  int divergent_reps = 0;
-};
-
-Sbc run_sbc(const Model& base, int reps, SamplerOptions opt) {
-  const int K = base.dim();
-  Sbc out;
-  out.ranks.assign(static_cast<size_t>(K), std::vector<int>(static_cast<size_t>(reps), 0));
-  std::mutex mu;
-  const std::uint64_t key = stream_key(opt.seed, model_id(base.spec().name + "/sbc"));
-  parallel_for(reps, 0, [&](int r) {
-    Philox rng(key, static_cast<std::uint32_t>(r), 0, RngUse::kSimulate);
-    const std::vector<double> truth = draw_prior(base, rng);
-    const Model m = with_outcome(base, simulate_outcome(base, truth, rng));
-    SamplerOptions o = opt;
-    o.threads = 1;
-    o.seed = opt.seed + 1000003ull * static_cast<std::uint64_t>(r + 1);
-    const FitResult fit = fit_model(m, o);
-    const int total = static_cast<int>(fit.chains.size()) * fit.draws;
-    const int thin = total / (kRanks - 1);
-    std::vector<int> rank(static_cast<size_t>(K), 0);
-    int kept = 0, divergent = 0;
-    for (const auto& c : fit.chains) {
-      for (auto d : c.diverging) divergent += d;
-      for (int d = 0; d < fit.draws; ++d) {
-        const int idx = static_cast<int>(&c - &fit.chains[0]) * fit.draws + d;
-        if (idx % thin != 0 || kept >= kRanks - 1) continue;
-        ++kept;
-        for (int k = 0; k < K; ++k)
-          rank[static_cast<size_t>(k)] += fit.chains[static_cast<size_t>(idx / fit.draws)]
-                                              .theta[static_cast<size_t>((idx % fit.draws) * fit.dim + k)] <
-                                          truth[static_cast<size_t>(k)];
-      }
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    for (int k = 0; k < K; ++k) out.ranks[static_cast<size_t>(k)][static_cast<size_t>(r)] = rank[static_cast<size_t>(k)];
-    out.divergent_reps += divergent > 0;
-  });
-  return out;
-}
-
-// Chi-square p-value of the ranks (0..kRanks-1) in kBins equal bins.
-double uniformity_p(const std::vector<int>& ranks) {
-  std::vector<double> count(kBins, 0);
-  for (int r : ranks) count[static_cast<size_t>(r * kBins / kRanks)] += 1;
-  const double expected = static_cast<double>(ranks.size()) / kBins;
-  double chi2 = 0;
-  for (double c : count) chi2 += (c - expected) * (c - expected) / expected;
-  return boost::math::gamma_q((kBins - 1) / 2.0, chi2 / 2);
-}
-
-void check(const Model& base, const SamplerOptions& opt, const std::string& label) {
-  const int reps = replications();
-  const Sbc s = run_sbc(base, reps, opt);
-  const int K = base.dim();
-  const double threshold = 0.001 / K;
-  std::ofstream table;
+SbcResult check(const Model& sim, const Model& fit_with, const SamplerOptions& opt, const std::string& label,
+                int reps, bool expect_pass = true) {
+  SbcOptions o;
+  o.replications = reps;
+  o.bins = kBins;
+  o.sampler = opt;
+  const SbcResult s = run_sbc(sim, fit_with, o);
   if (const char* out = std::getenv("HERD_SBC_OUT")) {
-    table.open(std::string(out) + "." + label + ".csv");
+    std::ofstream table(std::string(out) + "." + label + ".csv");
     table << "parameter,p_value,threshold,replications";
     for (int b = 0; b < kBins; ++b) table << ",bin" << b;
     table << "\n";
-  }
-  double min_p = 1;
-  for (int k = 0; k < K; ++k) {
-    const double p = uniformity_p(s.ranks[static_cast<size_t>(k)]);
-    min_p = std::min(min_p, p);
-    EXPECT_GT(p, threshold) << base.params()[k].name << ": ranks not uniform";
-    if (table.is_open()) {
+    for (size_t k = 0; k < s.parameters.size(); ++k) {
       std::vector<int> count(kBins, 0);
-      for (int r : s.ranks[static_cast<size_t>(k)]) ++count[static_cast<size_t>(r * kBins / kRanks)];
-      table << "\"" << base.params()[k].name << "\"," << p << "," << threshold << "," << reps;
+      for (int r : s.ranks[k]) ++count[static_cast<size_t>(r * kBins / (s.max_rank + 1))];
+      table << "\"" << s.parameters[k] << "\"," << s.p_values[k] << "," << s.threshold << "," << reps;
       for (int c : count) table << "," << c;
       table << "\n";
     }
   }
-  std::printf("%s: %d replications, %d parameters, min p %.4g (threshold %.2g), %d replications with divergences\n",
-              label.c_str(), reps, K, min_p, threshold, s.divergent_reps);
+  double min_p = 1;
+  for (size_t k = 0; k < s.parameters.size(); ++k) {
+    min_p = std::min(min_p, s.p_values[k]);
+    if (expect_pass) {
+      EXPECT_GT(s.p_values[k], s.threshold) << s.parameters[k] << ": ranks not uniform";
+    }
+  }
+  std::printf("%s: %d replications, %zu parameters, min p %.4g (threshold %.2g), %d replications with divergences\n",
+              label.c_str(), reps, s.parameters.size(), min_p, s.threshold, s.divergent_replications);
+  return s;
+}
+
+void check(const Model& base, const SamplerOptions& opt, const std::string& label) {
+  check(base, base, opt, label, replications());
 }
 
 SamplerOptions sbc_options() {
@@ -128,6 +82,34 @@ SamplerOptions sbc_options() {
 TEST(Sbc, LogLogNoncentered) { check(example("dtc_paid_social_noncentered.toml"), sbc_options(), "loglog_noncentered"); }
 
 TEST(Sbc, AdstockHill) { check(example("national_media.toml"), sbc_options(), "adstock_hill"); }
+
+}  // namespace
+}  // namespace herd
+
+namespace herd {
+namespace {
+
+// A planted bug: the fit drops the log-Jacobian of beta_sigma's log transform. For a
+// gamma(2, 20) prior that is exactly fitting with gamma(1, 20) (p(s) / s), so the bug is
+// planted through the config. SBC must see it in beta_sigma's ranks; the same model on both
+// sides must pass (the control, same replications and seeds).
+Model with_sigma_prior(const char* prior) {
+  ModelSpec spec = parse_model_config(std::string(HERD_SOURCE_DIR) + "/configs/examples/dtc_paid_social_noncentered.toml");
+  spec.priors.family["beta_sigma"] = parse_distribution(prior);
+  Dataset data = read_dataset(spec);
+  return Model(std::move(spec), std::move(data));
+}
+
+TEST(Sbc, PlantedJacobianBugFailsUniformity) {
+  const Model truth = with_sigma_prior("gamma(2, 20)"), bugged = with_sigma_prior("gamma(1, 20)");
+  const SbcResult ok = check(truth, truth, sbc_options(), "control_gamma_prior", 200);
+  EXPECT_TRUE(ok.passed());
+  const SbcResult bad = check(truth, bugged, sbc_options(), "planted_jacobian_bug", 200, false);
+  EXPECT_FALSE(bad.passed());
+  const auto at = std::find(bad.parameters.begin(), bad.parameters.end(), "beta_sigma[paid_social]") - bad.parameters.begin();
+  ASSERT_LT(static_cast<size_t>(at), bad.parameters.size());
+  EXPECT_LT(bad.p_values[static_cast<size_t>(at)], bad.threshold) << "beta_sigma's ranks should show the bug";
+}
 
 }  // namespace
 }  // namespace herd

@@ -18,8 +18,16 @@ double sample_prior(const Distribution& d, const Support& s, Philox& rng);
 /// channel's extra effect prior, which multiplies the hierarchy).
 std::vector<double> draw_prior(const Model& model, Philox& rng);
 
-/// An outcome series in the user's units drawn from the likelihood at theta, [g * T + t].
-std::vector<double> simulate_outcome(const Model& model, const std::vector<double>& theta, Philox& rng);
+/// What an outcome was drawn from: y = scale * h(mu + sigma * eps), h = exp for lognormal, else identity.
+struct SimulatedNoise {
+  std::vector<double> mu, eps;  // [g * T + t], mu in the model's scaled units (log for lognormal)
+  double sigma = 0;
+};
+
+/// An outcome series in the user's units drawn from the likelihood at theta, [g * T + t];
+/// `noise` (optional) receives mu, sigma and the standardized noise of each observation.
+std::vector<double> simulate_outcome(const Model& model, const std::vector<double>& theta, Philox& rng,
+                                     SimulatedNoise* noise = nullptr);
 
 /// The same model with the outcome replaced (the scales stay those of the original data, so
 /// the parameters keep their meaning).

@@ -1,0 +1,29 @@
+#pragma once
+// Ranking the models of a file (a pooling-strength sweep, variants on the same data) by
+// PSIS-LOO from their log_likelihood groups, and by recovery error when the data came from a
+// simulator with a truth file.
+#include <string>
+#include <vector>
+
+#include "herd/diagnostics/loo.hpp"
+
+namespace herd {
+
+struct CompareRow {
+  std::string model, sweep;  // sweep: the grid point, "" outside sweeps
+  LooResult loo;
+  double elpd_diff = 0, se_diff = 0;  // against the best model (0 for it)
+  int rank = 0;                       // 1 = highest elpd_loo
+  double recovery = 0;  // RMSE over channels of (estimate - truth) / |truth| of total contributions; NaN without truth
+  int recovery_rank = 0;
+};
+
+/// Every ok model of the file, ranked by elpd_loo; with a truth JSON (herd simulate), also by
+/// recovery error. Models whose observations differ from the first's are an error (LOO compares
+/// models of the same data).
+std::vector<CompareRow> compare_models(const std::string& file, const std::string& truth_json = "");
+
+/// model,sweep,rank,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,recovery_rmse,recovery_rank
+void write_compare_csv(const std::string& path, const std::vector<CompareRow>& rows);
+
+}  // namespace herd

@@ -1,0 +1,130 @@
+// PSIS-LOO rankings of a file's models, and recovery against a simulator's truth.
+#include "herd/sim/compare.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <numeric>
+
+#include "herd/analysis/analysis.hpp"
+#include "herd/core/error.hpp"
+#include "herd/io/hdf5_file.hpp"
+#include "herd/io/summary.hpp"
+
+namespace herd {
+
+std::vector<CompareRow> compare_models(const std::string& file, const std::string& truth_json) {
+  nlohmann::json truth;
+  if (!truth_json.empty()) {
+    std::ifstream in(truth_json);
+    if (!in) throw InputError(located(truth_json, 0, 0, "cannot read"));
+    try {
+      truth = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+      throw InputError(located(truth_json, 0, 0, std::string("not JSON: ") + e.what()));
+    }
+    if (!truth.contains("contribution_total"))
+      throw InputError(located(truth_json, 0, 0, "no contribution_total: not a herd simulate truth file"));
+  }
+  std::vector<CompareRow> rows;
+  std::vector<double> first_y;
+  std::string first;
+  ReadOptions ro;
+  ro.skip = derived_variables();
+  for (const auto& name : list_models(file)) {
+    const ModelOutput mo = read_model(file, name, ro);
+    if (!mo.ok()) continue;
+    const DataGroup* ll = mo.group("log_likelihood");
+    const DataGroup* obs = mo.group("observed_data");
+    if (!ll || !ll->var("y") || !obs) throw InputError(located(file, 0, 0, name + ": no log_likelihood group"));
+    const Variable& v = *ll->var("y");
+    const int S = static_cast<int>(ll->coord("chain")->size() * ll->coord("draw")->size());
+    const int n = static_cast<int>(v.values.size() / static_cast<size_t>(S));
+    const std::vector<double>& y = obs->var("y")->values;
+    if (first.empty()) {
+      first = name;
+      first_y = y;
+    } else if (y != first_y) {
+      throw InputError(located(file, 0, 0, "models " + first + " and " + name +
+                                               " were fitted to different data; LOO compares models of the same data"));
+    }
+    CompareRow r;
+    r.model = name;
+    const auto sw = mo.text_attrs.find("sweep");
+    if (sw != mo.text_attrs.end()) r.sweep = sw->second;
+    r.loo = psis_loo(v.values.data(), S, n);
+    r.recovery = std::numeric_limits<double>::quiet_NaN();
+    if (!truth.is_null()) {
+      const FittedModel f = restore_model(mo, file);
+      const Model& m = *f.model;
+      const Dataset& d = m.dataset();
+      const auto C = static_cast<size_t>(d.C), T = static_cast<size_t>(d.T);
+      const ResponseModel resp(m, f.theta.data(), f.n());
+      std::vector<double> wk(T * C), scratch(static_cast<size_t>(m.scratch_size())), mean(C, 0.0);
+      for (int i = 0; i < f.n(); ++i) {
+        draw_contributions(m, resp, i, f.draw(i), wk.data(), nullptr, scratch.data());
+        for (size_t t = 0; t < T; ++t)
+          for (size_t c = 0; c < C; ++c) mean[c] += wk[t * C + c] / f.n();
+      }
+      double s2 = 0;
+      int k = 0;
+      for (size_t c = 0; c < C; ++c) {
+        const auto& tc = truth["contribution_total"];
+        if (!tc.contains(d.channels[c])) continue;
+        const double tv = tc[d.channels[c]].get<double>();
+        if (tv == 0) continue;
+        s2 += (mean[c] - tv) * (mean[c] - tv) / (tv * tv);
+        ++k;
+      }
+      if (k == 0) throw InputError(located(truth_json, 0, 0, "no channel of model " + name + " in the truth file"));
+      r.recovery = std::sqrt(s2 / k);
+    }
+    rows.push_back(std::move(r));
+  }
+  if (rows.empty()) throw InputError(located(file, 0, 0, "no fitted model to compare"));
+  std::stable_sort(rows.begin(), rows.end(), [](const CompareRow& a, const CompareRow& b) {
+    return a.loo.elpd_loo > b.loo.elpd_loo;
+  });
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].rank = static_cast<int>(i + 1);
+    if (i == 0) continue;
+    const LooDiff d = loo_compare(rows[0].loo, rows[i].loo);
+    rows[i].elpd_diff = d.elpd_diff;
+    rows[i].se_diff = d.se;
+  }
+  if (!truth.is_null()) {
+    std::vector<size_t> order(rows.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows[a].recovery < rows[b].recovery; });
+    for (size_t i = 0; i < order.size(); ++i) rows[order[i]].recovery_rank = static_cast<int>(i + 1);
+  }
+  return rows;
+}
+
+void write_compare_csv(const std::string& path, const std::vector<CompareRow>& rows) {
+  std::string text =
+      "model,sweep,rank,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,recovery_rmse,recovery_rank\n";
+  auto q = [](const std::string& s) {
+    std::string o = "\"";
+    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return o + "\"";
+  };
+  for (const auto& r : rows)
+    text += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", q(r.model), q(r.sweep), r.rank, r.loo.elpd_loo,
+                        r.loo.se, r.elpd_diff, r.se_diff, r.loo.p_loo, r.loo.looic, r.loo.n_bad_k, r.loo.k_threshold,
+                        std::isfinite(r.recovery) ? fmt::format("{}", r.recovery) : std::string("nan"), r.recovery_rank);
+  const std::string tmp = path + ".partial";
+  {
+    std::ofstream f(tmp);
+    if (!f) throw InputError(located(path, 0, 0, "cannot write (missing folder or no permission?)"));
+    f << text;
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace herd
