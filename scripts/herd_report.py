@@ -275,7 +275,12 @@ def roi(m, col, fig_store):
                 err = [[max(mean - lo, 0)], [max(hi - mean, 0)]]
             ax.barh(yy, mean, color=col.get(r["channel"], "C0"), alpha=0.8, xerr=err,
                     error_kw={"ecolor": "k", "capsize": 3, "lw": 1})
-        ax.axvline(1, color="firebrick", ls="--", lw=1)
+        # Break-even (1) matters when the outcome is revenue; for conversions per dollar it
+        # would squash every bar against zero, so draw it only when the bars reach near it.
+        highs = [num(r.get(stem + "_hdi_97%")) for r in rows] + [num(r.get(stem + "_mean")) for r in rows]
+        highs = [h for h in highs if math.isfinite(h)]
+        if highs and max(highs) >= 0.3:
+            ax.axvline(1, color="firebrick", ls="--", lw=1)
         ax.set_title(title, fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     a1.set_yticks(list(ys), [r["channel"] for r in rows])

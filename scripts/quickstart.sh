@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start on a fresh Debian machine: installs dependencies, builds herd, fits the example
 # batch (configs/examples/example.toml: six models) on the CPU into runs/example.h5, prints
-# the batch summary, and opens the file with xarray as a user would.
+# the batch summary, opens the file with xarray as a user would, then turns the fits into
+# decisions: contributions, ROI and response curves with an HTML report per model, a budget
+# reallocation, and the pooling sweep ranked by PSIS-LOO.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${HERD_JOBS:-$(nproc)}
@@ -22,3 +24,6 @@ print(post)
 print("\nlinkedin_awareness effect, posterior mean:",
       float(post.beta.sel(channel="linkedin_awareness").mean()))
 PY
+"$herd" analyze runs/example.h5 --all --out runs/report
+"$herd" optimize runs/example.h5 --model national_media --json runs/national_media_budget.json
+"$herd" compare runs/example.h5 --csv runs/example_loo.csv   # the pooling sweep ranked by PSIS-LOO

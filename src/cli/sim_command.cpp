@@ -134,13 +134,17 @@ int run_compare(const CompareArgs& a) {
   const bool truth = !a.truth.empty();
   size_t w = 5;
   for (const auto& r : rows) w = std::max(w, r.model.size());
-  fmt::print("{:>4}  {:<{}} {:>11} {:>8} {:>10} {:>8} {:>8} {:>6}{}\n", "rank", "model", w, "elpd_loo", "se", "elpd_diff",
-             "se_diff", "p_loo", "bad_k", truth ? "   recovery  rank" : "");
-  for (const auto& r : rows)
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const CompareRow& r = rows[i];
+    if (i == 0 || r.data_group != rows[i - 1].data_group)
+      fmt::print("{}data {}:\n{:>4}  {:<{}} {:>11} {:>8} {:>10} {:>8} {:>8} {:>6}{}\n", i ? "\n" : "", r.data_group,
+                 "rank", "model", w, "elpd_loo", "se", "elpd_diff", "se_diff", "p_loo", "bad_k",
+                 truth ? "   recovery  rank" : "");
     fmt::print("{:>4}  {:<{}} {:>11.2f} {:>8.2f} {:>10.2f} {:>8.2f} {:>8.2f} {:>6}{}\n", r.rank, r.model, w,
                r.loo.elpd_loo, r.loo.se, r.elpd_diff, r.se_diff, r.loo.p_loo, r.loo.n_bad_k,
                truth ? fmt::format("  {:>8.1f}% {:>5}", 100 * r.recovery, r.recovery_rank) : std::string());
-  fmt::print("\nelpd_diff: each model against the best, with the SE of the pointwise differences; bad_k: observations "
+  }
+  fmt::print("\nModels are ranked within groups fitted to the same data. elpd_diff: each model against the best, with the SE of the pointwise differences; bad_k: observations "
              "with Pareto k above {:.2f} (PSIS-LOO unreliable there){}\n",
              rows.front().loo.k_threshold,
              truth ? "; recovery: RMSE over channels of the relative error of total contributions" : "");

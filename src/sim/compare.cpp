@@ -32,8 +32,7 @@ std::vector<CompareRow> compare_models(const std::string& file, const std::strin
       throw InputError(located(truth_json, 0, 0, "no contribution_total: not a herd simulate truth file"));
   }
   std::vector<CompareRow> rows;
-  std::vector<double> first_y;
-  std::string first;
+  std::vector<std::vector<double>> datasets;  // distinct observed outcomes, in order of appearance
   ReadOptions ro;
   ro.skip = derived_variables();
   for (const auto& name : list_models(file)) {
@@ -46,15 +45,11 @@ std::vector<CompareRow> compare_models(const std::string& file, const std::strin
     const int S = static_cast<int>(ll->coord("chain")->size() * ll->coord("draw")->size());
     const int n = static_cast<int>(v.values.size() / static_cast<size_t>(S));
     const std::vector<double>& y = obs->var("y")->values;
-    if (first.empty()) {
-      first = name;
-      first_y = y;
-    } else if (y != first_y) {
-      throw InputError(located(file, 0, 0, "models " + first + " and " + name +
-                                               " were fitted to different data; LOO compares models of the same data"));
-    }
     CompareRow r;
     r.model = name;
+    const auto seen = std::find(datasets.begin(), datasets.end(), y);
+    r.data_group = static_cast<int>(seen - datasets.begin()) + 1;
+    if (seen == datasets.end()) datasets.push_back(y);
     const auto sw = mo.text_attrs.find("sweep");
     if (sw != mo.text_attrs.end()) r.sweep = sw->second;
     r.loo = psis_loo(v.values.data(), S, n);
@@ -87,35 +82,45 @@ std::vector<CompareRow> compare_models(const std::string& file, const std::strin
     rows.push_back(std::move(r));
   }
   if (rows.empty()) throw InputError(located(file, 0, 0, "no fitted model to compare"));
+  // LOO compares models of the same data only: rank within each group of models fitted to
+  // the same observations.
   std::stable_sort(rows.begin(), rows.end(), [](const CompareRow& a, const CompareRow& b) {
-    return a.loo.elpd_loo > b.loo.elpd_loo;
+    return a.data_group != b.data_group ? a.data_group < b.data_group : a.loo.elpd_loo > b.loo.elpd_loo;
   });
-  for (size_t i = 0; i < rows.size(); ++i) {
-    rows[i].rank = static_cast<int>(i + 1);
-    if (i == 0) continue;
-    const LooDiff d = loo_compare(rows[0].loo, rows[i].loo);
+  for (size_t i = 0, start = 0; i < rows.size(); ++i) {
+    if (rows[i].data_group != rows[start].data_group) start = i;
+    rows[i].rank = static_cast<int>(i - start + 1);
+    if (i == start) continue;
+    const LooDiff d = loo_compare(rows[start].loo, rows[i].loo);
     rows[i].elpd_diff = d.elpd_diff;
     rows[i].se_diff = d.se;
   }
   if (!truth.is_null()) {
     std::vector<size_t> order(rows.size());
     std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows[a].recovery < rows[b].recovery; });
-    for (size_t i = 0; i < order.size(); ++i) rows[order[i]].recovery_rank = static_cast<int>(i + 1);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return rows[a].data_group != rows[b].data_group ? rows[a].data_group < rows[b].data_group
+                                                      : rows[a].recovery < rows[b].recovery;
+    });
+    for (size_t i = 0, start = 0; i < order.size(); ++i) {
+      if (rows[order[i]].data_group != rows[order[start]].data_group) start = i;
+      rows[order[i]].recovery_rank = static_cast<int>(i - start + 1);
+    }
   }
   return rows;
 }
 
 void write_compare_csv(const std::string& path, const std::vector<CompareRow>& rows) {
   std::string text =
-      "model,sweep,rank,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,recovery_rmse,recovery_rank\n";
+      "data_group,model,sweep,rank,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,recovery_rmse,"
+      "recovery_rank\n";
   auto q = [](const std::string& s) {
     std::string o = "\"";
     for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
     return o + "\"";
   };
   for (const auto& r : rows)
-    text += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", q(r.model), q(r.sweep), r.rank, r.loo.elpd_loo,
+    text += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.data_group, q(r.model), q(r.sweep), r.rank, r.loo.elpd_loo,
                         r.loo.se, r.elpd_diff, r.se_diff, r.loo.p_loo, r.loo.looic, r.loo.n_bad_k, r.loo.k_threshold,
                         std::isfinite(r.recovery) ? fmt::format("{}", r.recovery) : std::string("nan"), r.recovery_rank);
   const std::string tmp = path + ".partial";

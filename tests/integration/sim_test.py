@@ -138,7 +138,7 @@ def compare(herd, work):
     for r in rows:
         check(abs(float(r["looic"]) + 2 * float(r["elpd_loo"])) < 1e-9 * abs(float(r["looic"])), "looic")
         check(0 < float(r["p_loo"]) < 30, f"p_loo {r['p_loo']}")
-    # Two different datasets cannot be compared.
+    # Two different datasets are never compared with each other.
     other = os.path.join(work, "other")
     run(herd, "simulate", os.path.join(SCENARIOS, "dtc_paid_social.toml"), "--out", other, "--seed", "9", expect=0)
     with open(os.path.join(work, "mixed.toml"), "w") as f:
@@ -147,8 +147,11 @@ def compare(herd, work):
     mixed = os.path.join(work, "mixed.h5")
     run(herd, "fit", os.path.join(work, "mixed.toml"), "--out", mixed, "--warmup", "100", "--draws", "100",
         "--quiet", expect=0)
-    p = run(herd, "compare", mixed)
-    check(p.returncode == 2 and "different data" in p.stderr, f"mixed data refused: {p.returncode} {p.stderr}")
+    p = run(herd, "compare", mixed, "--csv", os.path.join(work, "mixed.csv"), expect=0)
+    mixed_rows = read_csv(os.path.join(work, "mixed.csv"))
+    check(sorted((r["data_group"], r["rank"]) for r in mixed_rows) == [("1", "1"), ("2", "1")],
+          f"different data are ranked apart: {mixed_rows}")
+    check(all(float(r["elpd_diff"]) == 0 for r in mixed_rows), "no difference across data groups")
     print("compare: ok")
 
 

@@ -11,6 +11,7 @@ namespace herd {
 
 struct CompareRow {
   std::string model, sweep;  // sweep: the grid point, "" outside sweeps
+  int data_group = 1;        // models fitted to the same observations share it; ranks are within a group
   LooResult loo;
   double elpd_diff = 0, se_diff = 0;  // against the best model (0 for it)
   int rank = 0;                       // 1 = highest elpd_loo
@@ -18,12 +19,12 @@ struct CompareRow {
   int recovery_rank = 0;
 };
 
-/// Every ok model of the file, ranked by elpd_loo; with a truth JSON (herd simulate), also by
-/// recovery error. Models whose observations differ from the first's are an error (LOO compares
-/// models of the same data).
+/// Every ok model of the file, ranked by elpd_loo within its group of models fitted to the same
+/// observations (LOO compares models of the same data); with a truth JSON (herd simulate), also
+/// by recovery error.
 std::vector<CompareRow> compare_models(const std::string& file, const std::string& truth_json = "");
 
-/// model,sweep,rank,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,recovery_rmse,recovery_rank
+/// data_group,model,sweep,rank,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,recovery_rmse,recovery_rank
 void write_compare_csv(const std::string& path, const std::vector<CompareRow>& rows);
 
 }  // namespace herd
