@@ -599,7 +599,7 @@ DataGroup analysis_group(const Analysis& a) {
   week.units = a.week_units;
   g.coords.push_back(week);
   g.coords.push_back(text_coord("stat", {"mean", "hdi_3%", "hdi_97%"}));
-  const size_t C = a.channels.size(), P = a.curve_spend.empty() ? 0 : a.curve_spend[0].size();
+  const size_t P = a.curve_spend.empty() ? 0 : a.curve_spend[0].size();
   const size_t L = a.adstock.empty() ? 0 : a.adstock[0].size();
   g.coords.push_back(int_coord("point", P));
   g.coords.push_back(int_coord("lag", L));
@@ -666,7 +666,6 @@ DataGroup analysis_group(const Analysis& a) {
     plain("contraction", {"parameter"}, con, "1 - posterior variance / prior variance");
     plain("prior_shift", {"parameter"}, shift, "(posterior mean - prior mean) / prior sd");
   }
-  (void)C;
   return g;
 }
 
@@ -741,7 +740,7 @@ std::string channel_table(const Analysis& a) {
     s << std::setw(w) << std::setprecision(4) << v;
     return s.str();
   };
-  o << std::left << std::setw(22) << "channel" << std::right << f(0, 0).substr(0, 0) << std::setw(11) << "spend/wk"
+  o << std::left << std::setw(22) << "channel" << std::right << std::setw(11) << "spend/wk"
     << std::setw(11) << "contrib" << std::setw(23) << "contrib 94% HDI" << std::setw(9) << "ROI" << std::setw(21)
     << "ROI 94% HDI" << std::setw(10) << "mROI" << std::setw(11) << "dim.point" << std::setw(7) << "sat." << "  flags\n";
   for (size_t c = 0; c < a.channels.size(); ++c) {

@@ -408,7 +408,6 @@ void add_prior_groups(ModelOutput& out, const Model& model, const SamplerOptions
   pf.draws = options.draws;
   const auto D = static_cast<size_t>(options.draws), dim = static_cast<size_t>(model.dim());
   const std::uint64_t key = stream_key(options.seed, model_id(model.spec().name));
-  const size_t GT = static_cast<size_t>(model.dataset().G) * static_cast<size_t>(model.dataset().T);
   std::vector<double> y;
   try {
     for (int c = 0; c < options.chains; ++c) {
@@ -445,7 +444,6 @@ void add_prior_groups(ModelOutput& out, const Model& model, const SamplerOptions
   v.dims.insert(v.dims.begin(), {"chain", "draw"});
   v.values = std::move(y);
   v.attrs["long_name"] = "outcome simulated from the prior";
-  (void)GT;
   pp.vars.push_back(std::move(v));
   out.groups.push_back(std::move(prior));
   out.groups.push_back(std::move(pp));
