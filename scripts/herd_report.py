@@ -385,7 +385,7 @@ tr.flag td{background:#fff3cd}"""
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model_dir", help="directory written by `herd analyze --out DIR`")
-    ap.add_argument("--compare", nargs="+", default=[], metavar="DIR",
+    ap.add_argument("--compare", nargs="+", action="extend", default=[], metavar="DIR",
                     help="other analysed models whose channel effects join the forest plot")
     args = ap.parse_args()
     if not os.path.isdir(args.model_dir):
