@@ -13,6 +13,7 @@
 
 #include "herd/config/model_config.hpp"
 #include "herd/core/error.hpp"
+#include "herd/core/files.hpp"
 #include "herd/diagnostics/diagnostics.hpp"
 #include "herd/engine/fit.hpp"
 #include "herd/engine/sampler.hpp"
@@ -38,22 +39,6 @@ const Variable& need_var(const DataGroup& g, const std::string& name, const std:
   return *v;
 }
 
-std::string iso_from_days(long long days) {
-  // Howard Hinnant's civil_from_days, the inverse of iso_days.
-  days += 719468;
-  const long long era = (days >= 0 ? days : days - 146096) / 146097;
-  const long long doe = days - era * 146097;
-  const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const long long mp = (5 * doy + 2) / 153;
-  const long long d = doy - (153 * mp + 2) / 5 + 1;
-  const long long m = mp < 10 ? mp + 3 : mp - 9;
-  const long long y = yoe + era * 400 + (m <= 2);
-  std::ostringstream o;
-  o << std::setfill('0') << std::setw(4) << y << '-' << std::setw(2) << m << '-' << std::setw(2) << d;
-  return o.str();
-}
-
 // [g][t][j] (netCDF order) -> [(g * n + j) * T + t] (the Dataset's order).
 std::vector<double> to_series(const std::vector<double>& v, size_t G, size_t T, size_t n) {
   std::vector<double> out(G * T * n);
@@ -64,7 +49,7 @@ std::vector<double> to_series(const std::vector<double>& v, size_t G, size_t T, 
 }
 
 std::string week_label(const Coord& week, size_t t) {
-  return week.units.empty() ? std::to_string(week.ints[t]) : iso_from_days(week.ints[t]);
+  return week.units.empty() ? std::to_string(week.ints[t]) : iso_date(week.ints[t]);
 }
 
 }  // namespace
@@ -576,17 +561,6 @@ std::string num(double v) {
 
 std::string stats(const Interval& i) { return num(i.mean) + "," + num(i.low) + "," + num(i.high); }
 
-void write_csv(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-    f << text;
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 }  // namespace
 
 DataGroup analysis_group(const Analysis& a) {
@@ -695,17 +669,17 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
         << stats(a.beta_prior[c]) << ',' << stats(a.beta_posterior[c]) << ',' << num(con) << ','
         << (con == con && con < 0.1 ? 1 : 0) << '\n';
     }
-    write_csv(fs::path(dir) / "channels.csv", o.str());
+    write_file_atomically((fs::path(dir) / "channels.csv").string(), o.str());
   }
   {
     std::ostringstream o;
     o << "week,series,mean,hdi_3%,hdi_97%\n";
     for (size_t t = 0; t < a.weeks.size(); ++t) {
-      const std::string w = a.week_units.empty() ? std::to_string(a.weeks[t]) : iso_from_days(a.weeks[t]);
+      const std::string w = a.week_units.empty() ? std::to_string(a.weeks[t]) : iso_date(a.weeks[t]);
       o << w << ",baseline," << stats(a.baseline[t]) << '\n';
       for (size_t c = 0; c < C; ++c) o << w << ',' << a.channels[c] << ',' << stats(a.contribution[t][c]) << '\n';
     }
-    write_csv(fs::path(dir) / "contributions.csv", o.str());
+    write_file_atomically((fs::path(dir) / "contributions.csv").string(), o.str());
   }
   {
     std::ostringstream o;
@@ -713,14 +687,14 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
     for (size_t c = 0; c < C; ++c)
       for (size_t p = 0; p < a.curve_spend[c].size(); ++p)
         o << a.channels[c] << ',' << num(a.curve_spend[c][p]) << ',' << stats(a.curve[c][p]) << '\n';
-    write_csv(fs::path(dir) / "response_curves.csv", o.str());
+    write_file_atomically((fs::path(dir) / "response_curves.csv").string(), o.str());
   }
   {
     std::ostringstream o;
     o << "channel,lag,mean,hdi_3%,hdi_97%\n";
     for (size_t c = 0; c < C; ++c)
       for (size_t l = 0; l < a.adstock[c].size(); ++l) o << a.channels[c] << ',' << l << ',' << stats(a.adstock[c][l]) << '\n';
-    write_csv(fs::path(dir) / "adstock.csv", o.str());
+    write_file_atomically((fs::path(dir) / "adstock.csv").string(), o.str());
   }
   {
     std::ostringstream o;
@@ -729,7 +703,7 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
       o << p.parameter << ',' << num(p.prior_mean) << ',' << num(p.prior_sd) << ',' << num(p.post_mean) << ','
         << num(p.post_sd) << ',' << num(p.contraction) << ',' << num(p.shift) << ',' << (p.prior_dominated() ? 1 : 0)
         << '\n';
-    write_csv(fs::path(dir) / "priors.csv", o.str());
+    write_file_atomically((fs::path(dir) / "priors.csv").string(), o.str());
   }
 }
 

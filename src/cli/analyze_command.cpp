@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "herd/analysis/analysis.hpp"
 #include "herd/core/error.hpp"
+#include "herd/core/files.hpp"
 #include "herd/io/hdf5_file.hpp"
 #include "herd/io/summary.hpp"
 
@@ -38,17 +39,6 @@ std::string json_str(const std::string& s) {
 }
 
 std::string json_num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
-
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".partial";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw InputError(located(path.string(), 0, 0, "cannot write (missing folder or no permission?)"));
-    f << text;
-    if (!f) throw InputError(located(path.string(), 0, 0, "write failed"));
-  }
-  fs::rename(tmp, path);
-}
 
 std::vector<std::string> select_models(const std::string& file, const std::string& model, bool all) {
   if (!fs::exists(file)) throw InputError(located(file, 0, 0, "no such file"));
@@ -150,7 +140,7 @@ int run_analyze(const std::string& file, const std::string& model, bool all, con
       ModelReport r = report(mo);
       add_checks(r, a.priors);
       write_summary_csv((dir / "diagnostics.csv").string(), {r});
-      write_atomically(dir / "meta.json", meta_json(mo, r, *f.model));
+      write_file_atomically((dir / "meta.json").string(), meta_json(mo, r, *f.model));
       std::string key;
       for (const auto& c : a.channels) key += c + ",";
       done.push_back({name, key + "|" + f.model->dataset().source, dir.string()});
@@ -259,7 +249,7 @@ int run_optimize(const OptimizeArgs& args) {
         json_str(name), json_num(res.budget), json_str(res.objective), alloc(res.current), alloc(res.recommended),
         alloc(res.lower), alloc(res.upper), json_num(res.outcome_current), json_num(res.outcome_recommended),
         json_num(res.lift.mean), json_num(res.lift.low), json_num(res.lift.high), json_num(res.p_better));
-    write_atomically(args.json, text);
+    write_file_atomically(args.json, text);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 
@@ -57,6 +58,21 @@ bool iso_days(const std::string& s, long long& days) {
   const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   days = static_cast<long long>(era) * 146097 + doe - 719468;
   return true;
+}
+
+std::string iso_date(long long days) {
+  // Howard Hinnant's civil_from_days, the inverse of days_from_civil above.
+  days += 719468;
+  const long long era = (days >= 0 ? days : days - 146096) / 146097;
+  const long long doe = days - era * 146097;
+  const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const long long mp = (5 * doy + 2) / 153;
+  const long long d = doy - (153 * mp + 2) / 5 + 1;
+  const long long m = mp < 10 ? mp + 3 : mp - 9;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld", yoe + era * 400 + (m <= 2), m, d);
+  return buf;
 }
 
 namespace {

@@ -13,6 +13,7 @@
 
 #include "herd/analysis/analysis.hpp"
 #include "herd/core/error.hpp"
+#include "herd/core/files.hpp"
 #include "herd/io/hdf5_file.hpp"
 #include "herd/io/summary.hpp"
 
@@ -123,13 +124,7 @@ void write_compare_csv(const std::string& path, const std::vector<CompareRow>& r
     text += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.data_group, q(r.model), q(r.sweep), r.rank, r.loo.elpd_loo,
                         r.loo.se, r.elpd_diff, r.se_diff, r.loo.p_loo, r.loo.looic, r.loo.n_bad_k, r.loo.k_threshold,
                         std::isfinite(r.recovery) ? fmt::format("{}", r.recovery) : std::string("nan"), r.recovery_rank);
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw InputError(located(path, 0, 0, "cannot write (missing folder or no permission?)"));
-    f << text;
-  }
-  std::filesystem::rename(tmp, path);
+  write_file_atomically(path, text);
 }
 
 }  // namespace herd

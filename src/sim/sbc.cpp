@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "herd/core/error.hpp"
+#include "herd/core/files.hpp"
 #include "herd/engine/fit.hpp"
 #include "herd/engine/simulate.hpp"
 #include "herd/hmc/philox.hpp"
@@ -81,21 +82,12 @@ SbcResult run_sbc(const Model& sim, const Model& fit_with, const SbcOptions& o) 
 void write_sbc(const std::string& dir, const SbcResult& r, int bins) {
   namespace fs = std::filesystem;
   fs::create_directories(dir);
-  auto put = [](const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".partial";
-    {
-      std::ofstream f(tmp);
-      if (!f) throw InputError(located(path.string(), 0, 0, "cannot write"));
-      f << text;
-    }
-    fs::rename(tmp, path);
-  };
   std::string ranks = "replication,parameter,rank,max_rank\n";
   const size_t reps = r.ranks.empty() ? 0 : r.ranks[0].size();
   for (size_t i = 0; i < reps; ++i)
     for (size_t k = 0; k < r.parameters.size(); ++k)
       ranks += fmt::format("{},\"{}\",{},{}\n", i + 1, r.parameters[k], r.ranks[k][i], r.max_rank);
-  put(fs::path(dir) / "ranks.csv", ranks);
+  write_file_atomically((fs::path(dir) / "ranks.csv").string(), ranks);
   std::string sbc = "parameter,p_value,threshold,replications";
   for (int b = 0; b < bins; ++b) sbc += fmt::format(",bin{}", b);
   sbc += "\n";
@@ -106,7 +98,7 @@ void write_sbc(const std::string& dir, const SbcResult& r, int bins) {
     for (int c : count) sbc += fmt::format(",{}", c);
     sbc += "\n";
   }
-  put(fs::path(dir) / "sbc.csv", sbc);
+  write_file_atomically((fs::path(dir) / "sbc.csv").string(), sbc);
 }
 
 }  // namespace herd

@@ -16,7 +16,9 @@
 #include "herd/analysis/analysis.hpp"
 #include "herd/config/model_config.hpp"
 #include "herd/core/error.hpp"
+#include "herd/core/files.hpp"
 #include "herd/engine/fit.hpp"
+#include "herd/engine/model_output.hpp"
 #include "herd/engine/sampler.hpp"
 #include "herd/hmc/philox.hpp"
 #include "herd/model/log_density.hpp"
@@ -48,19 +50,8 @@ std::vector<double> walk(Philox& rng, int n, double level, double vol, double da
   return out;
 }
 
-std::string iso_week(int t) {
-  // Mondays from 2023-01-02; days_from_civil of that date is 19359.
-  long long days = 19359 + 7LL * t;
-  days += 719468;
-  const long long era = (days >= 0 ? days : days - 146096) / 146097;
-  const long long doe = days - era * 146097;
-  const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const long long mp = (5 * doy + 2) / 153;
-  const long long d = doy - (153 * mp + 2) / 5 + 1;
-  const long long m = mp < 10 ? mp + 3 : mp - 9;
-  return fmt::format("{:04}-{:02}-{:02}", yoe + era * 400 + (m <= 2), m, d);
-}
+// Mondays from 2023-01-02 (day 19359 since the epoch).
+std::string iso_week(int t) { return iso_date(19359 + 7LL * t); }
 
 std::string num(double v) { return fmt::format("{}", v); }  // shortest round trip
 
@@ -519,14 +510,7 @@ std::vector<std::string> write_simulated(const SimulatedData& d, const fs::path&
   for (const auto& [k, text] : d.configs) files.push_back({dir / (d.name + "." + k + ".toml"), text});
   std::vector<std::string> written;
   for (const auto& [path, text] : files) {
-    const fs::path tmp = path.string() + ".partial";
-    {
-      std::ofstream f(tmp);
-      if (!f) throw InputError(located(path.string(), 0, 0, "cannot write (missing folder or no permission?)"));
-      f << text;
-      if (!f) throw InputError(located(path.string(), 0, 0, "write failed"));
-    }
-    fs::rename(tmp, path);
+    write_file_atomically(path.string(), text);
     written.push_back(path.string());
   }
   return written;

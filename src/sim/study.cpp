@@ -20,6 +20,7 @@
 #include "../config/model_config_detail.hpp"
 #include "herd/analysis/analysis.hpp"
 #include "herd/core/error.hpp"
+#include "herd/core/files.hpp"
 #include "herd/data/dataset.hpp"
 #include "herd/engine/batch.hpp"
 #include "herd/engine/fit.hpp"
@@ -485,16 +486,6 @@ StudyResult run_study(const StudySpec& spec, const StudyOptions& options, BatchO
 namespace {
 std::string csv_num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "nan"; }
 
-void write_text(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw InputError(located(path, 0, 0, "cannot write (missing folder or no permission?)"));
-    f << text;
-    if (!f) throw InputError(located(path, 0, 0, "write failed"));
-  }
-  fs::rename(tmp, path);
-}
 }  // namespace
 
 void write_study_csv(const std::string& path, const std::vector<StudyRow>& rows) {
@@ -504,7 +495,7 @@ void write_study_csv(const std::string& path, const std::vector<StudyRow>& rows)
     o << r.variant << "," << r.parameter << "," << csv_num(r.truth) << "," << csv_num(r.estimate_mean) << ","
       << csv_num(r.pct_diff) << "," << csv_num(r.coverage) << "," << csv_num(r.width) << "," << csv_num(r.rmse) << ","
       << r.replicates << "\n";
-  write_text(path, o.str());
+  write_file_atomically(path, o.str());
 }
 
 void write_replicates_csv(const std::string& path, const std::vector<StudyEstimate>& est) {
@@ -513,7 +504,7 @@ void write_replicates_csv(const std::string& path, const std::vector<StudyEstima
   for (const auto& e : est)
     o << e.variant << "," << e.parameter << "," << e.replicate << "," << csv_num(e.truth) << "," << csv_num(e.estimate)
       << "," << csv_num(e.low) << "," << csv_num(e.high) << "\n";
-  write_text(path, o.str());
+  write_file_atomically(path, o.str());
 }
 
 }  // namespace herd

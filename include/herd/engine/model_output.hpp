@@ -80,4 +80,7 @@ void add_model_attrs(ModelOutput& out, const Model& model, const SamplerOptions&
 /// Days since 1970-01-01 of an ISO date YYYY-MM-DD; false if `s` is not one.
 bool iso_days(const std::string& s, long long& days);
 
+/// The ISO date YYYY-MM-DD of a day count since 1970-01-01 (inverse of iso_days).
+std::string iso_date(long long days);
+
 }  // namespace herd

@@ -1,0 +1,11 @@
+#pragma once
+// Whole files written so that no reader ever sees half of one.
+#include <string>
+
+namespace herd {
+
+/// Writes `text` to a temporary beside `path` and renames it into place. Throws InputError
+/// naming `path` when it cannot be written (missing folder, no permission, full disk).
+void write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace herd

@@ -1,0 +1,31 @@
+#include "herd/core/files.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "herd/core/error.hpp"
+
+namespace herd {
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".partial";
+  {
+    std::ofstream f(tmp);
+    if (!f) throw InputError(located(path, 0, 0, "cannot write (missing folder or no permission?)"));
+    f << text;
+    f.close();
+    if (!f) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw InputError(located(path, 0, 0, "write failed"));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw InputError(located(path, 0, 0, "cannot move the finished file into place: " + ec.message()));
+  }
+}
+
+}  // namespace herd
