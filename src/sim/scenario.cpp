@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "../config/model_config_detail.hpp"
 #include "herd/analysis/analysis.hpp"
 #include "herd/config/model_config.hpp"
 #include "herd/core/error.hpp"
@@ -312,15 +313,7 @@ std::string csv_text(const Draft& d, int T, const std::vector<double>* outcome) 
 Scenario parse_scenario(const fs::path& file) {
   Scenario s;
   s.source = file.string();
-  toml::table t;
-  try {
-    t = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(located(file.string(), static_cast<int>(e.source().begin.line),
-                             static_cast<int>(e.source().begin.column), std::string(e.description())));
-  } catch (const std::exception& e) {
-    throw InputError(located(file.string(), 0, 0, e.what()));
-  }
+  const toml::table t = detail::parse_toml(detail::read_text_file(file, "scenario file"), file.string());
   const std::string f = file.string();
   for (const auto& [k, v] : t) {
     const std::string key(k.str());

@@ -118,13 +118,6 @@ double total_spend(const Dataset& d, const std::string& channel) {
   return s;
 }
 
-// What the baselines take from the parent fit.
-struct ParentFit {
-  std::vector<double> weekly;  // posterior mean contribution of the parent channel per week
-  std::vector<double> totals;  // per draw
-  double decay = 0, peak = 0, p1 = 0, p2 = 0, scale = 1;
-};
-
 }  // namespace
 
 void least_squares(const std::vector<double>& x, const std::vector<double>& y, int k, std::vector<double>& coef,
@@ -146,13 +139,7 @@ void least_squares(const std::vector<double>& x, const std::vector<double>& y, i
 StudySpec parse_study(const fs::path& file) {
   StudySpec s;
   s.source = file.string();
-  toml::table t;
-  try {
-    t = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(located(file.string(), static_cast<int>(e.source().begin.line),
-                             static_cast<int>(e.source().begin.column), std::string(e.description())));
-  }
+  const toml::table t = detail::parse_toml(detail::read_text_file(file, "study file"), file.string());
   const detail::Reader r(file.string());
   r.check_keys(t, "", {"name", "scenario", "config", "replicates", "seed", "sampler", "variants", "baselines"});
   s.name = t.get("name") ? r.nonempty_string(*t.get("name"), "name") : file.stem().string();
@@ -321,35 +308,34 @@ class StudySink : public SampleSink {
       return it == truth.names.end() ? kNaN : truth.draws[static_cast<size_t>(it - truth.names.begin())][0];
     };
     std::vector<StudyEstimate> rows;
-    const auto T = static_cast<size_t>(d.T), C = static_cast<size_t>(d.C);
+    const auto T = static_cast<size_t>(d.T), C = static_cast<size_t>(d.C), N = static_cast<size_t>(f.n());
+    // One pass over the draws serves every baseline: posterior means of the reported
+    // quantities, each channel's mean weekly contribution and its total per draw.
     const ResponseModel resp(m, f.theta.data(), f.n());
-    std::vector<double> scratch(static_cast<size_t>(m.scratch_size())), wk(T * C);
+    std::vector<double> scratch(static_cast<size_t>(m.scratch_size())), wk(T * C), weekly(T * C, 0.0);
+    std::vector<std::vector<double>> totals(C, std::vector<double>(N, 0.0));
     const auto outs = output_names(m);
-    std::vector<double> row(outs.size());
+    std::vector<double> row(outs.size()), means(outs.size(), 0.0);
+    for (size_t i = 0; i < N; ++i) {
+      outputs(m, f.draw(static_cast<int>(i)), row.data());
+      for (size_t k = 0; k < outs.size(); ++k) means[k] += row[k] / f.n();
+      draw_contributions(m, resp, static_cast<int>(i), f.draw(static_cast<int>(i)), wk.data(), nullptr, scratch.data());
+      for (size_t t = 0; t < T; ++t)
+        for (size_t c = 0; c < C; ++c) {
+          weekly[t * C + c] += wk[t * C + c] / f.n();
+          totals[c][i] += wk[t * C + c];
+        }
+    }
+    auto mean_of = [&](const std::string& name) {
+      const auto at = std::find(outs.begin(), outs.end(), name);
+      return at == outs.end() ? 0.0 : means[static_cast<size_t>(at - outs.begin())];
+    };
     for (const auto& b : spec_.baselines) {
       const auto pit = std::find(d.channels.begin(), d.channels.end(), b.parent);
       const auto p = static_cast<size_t>(pit - d.channels.begin());
-      ParentFit pf;
-      pf.weekly.assign(T, 0.0);
-      auto mean_of = [&](const std::string& name) {
-        const auto at = std::find(outs.begin(), outs.end(), name);
-        if (at == outs.end()) return 0.0;
-        double s = 0;
-        for (int i = 0; i < f.n(); ++i) {
-          outputs(m, f.draw(i), row.data());
-          s += row[static_cast<size_t>(at - outs.begin())];
-        }
-        return s / f.n();
-      };
-      for (int i = 0; i < f.n(); ++i) {
-        draw_contributions(m, resp, i, f.draw(i), wk.data(), nullptr, scratch.data());
-        double tot = 0;
-        for (size_t t = 0; t < T; ++t) {
-          pf.weekly[t] += wk[t * C + p] / f.n();
-          tot += wk[t * C + p];
-        }
-        pf.totals.push_back(tot);
-      }
+      std::vector<double> parent_weekly(T);
+      for (size_t t = 0; t < T; ++t) parent_weekly[t] = weekly[t * C + p];
+      const std::vector<double>& parent_totals = totals[p];
       const std::vector<std::string>& subs = sim.parents.at(b.parent);
       std::vector<double> spend;
       double all = 0;
@@ -359,8 +345,8 @@ class StudySink : public SampleSink {
       }
       if (b.method == "spend_share") {
         for (size_t j = 0; j < subs.size(); ++j) {
-          std::vector<double> c(pf.totals.size());
-          for (size_t i = 0; i < c.size(); ++i) c[i] = pf.totals[i] * spend[j] / all;
+          std::vector<double> c(parent_totals.size());
+          for (size_t i = 0; i < c.size(); ++i) c[i] = parent_totals[i] * spend[j] / all;
           const Interval iv = interval(c);
           rows.push_back({b.name, "contribution[" + subs[j] + "]", replicate + 1, truth_of("contribution[" + subs[j] + "]"),
                           iv.mean, iv.low, iv.high});
@@ -400,7 +386,7 @@ class StudySink : public SampleSink {
         }
       }
       std::vector<double> coef, se;
-      least_squares(x, pf.weekly, static_cast<int>(subs.size()), coef, se);
+      least_squares(x, parent_weekly, static_cast<int>(subs.size()), coef, se);
       for (size_t j = 0; j < subs.size(); ++j) {
         const double est = coef[j] * sum_x[j], half = kZ94 * se[j] * std::fabs(sum_x[j]);
         rows.push_back({b.name, "contribution[" + subs[j] + "]", replicate + 1, truth_of("contribution[" + subs[j] + "]"),
