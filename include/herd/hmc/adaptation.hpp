@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "herd/core/hd.hpp"
+#include "herd/core/lanes.hpp"
 
 namespace herd {
 
@@ -46,11 +47,12 @@ struct DualAveraging {
   }
 };
 
-/// Running mean and sum of squared deviations (Welford), one chain's window of draws.
-template <class Real>
-HERD_HD_INLINE void welford_add(int& n, Real* mean, Real* m2, const Real* q, int dim) {
+/// Running mean and sum of squared deviations (Welford), one chain's window of draws. With
+/// several lanes each lane updates its own coordinates and every lane counts.
+template <class Real, class Lanes = SerialLanes>
+HERD_HD_INLINE void welford_add(int& n, Real* mean, Real* m2, const Real* q, int dim, const Lanes& L = Lanes()) {
   ++n;
-  for (int i = 0; i < dim; ++i) {
+  for (int i = L.lane(); i < dim; i += L.count()) {
     const Real d = q[i] - mean[i];
     mean[i] += d / Real(n);
     m2[i] += d * (q[i] - mean[i]);

@@ -33,26 +33,27 @@ HERD_HD HmcStats<Real> hmc_step(const Target& target, int n, Real eps, int n_ste
   using namespace nuts_detail;
   using std::exp;
   using std::sqrt;
+  const SerialLanes L;
   PhasePoint<Real> z{work, work + n, work + 2 * n, *lp};
-  copy(z.q, q, n);
-  copy(z.g, g, n);
+  copy(z.q, q, n, L);
+  copy(z.g, g, n, L);
   for (int i = 0; i < n; ++i) z.p[i] = static_cast<Real>(rng.normal()) / sqrt(inv_metric[i]);
   Real* p0 = work + 3 * n;
-  copy(p0, z.p, n);
-  const Real H0 = hamiltonian(z, inv_metric, n);
-  for (int s = 0; s < n_steps; ++s) leapfrog(target, z, eps, inv_metric, n, target_scratch);
-  Real H1 = hamiltonian(z, inv_metric, n);
+  copy(p0, z.p, n, L);
+  const Real H0 = hamiltonian(z, inv_metric, n, L);
+  for (int s = 0; s < n_steps; ++s) leapfrog(target, z, eps, inv_metric, n, target_scratch, L);
+  Real H1 = hamiltonian(z, inv_metric, n, L);
   if (H1 != H1) H1 = math::inf<Real>();
-  copy(prop_q, z.q, n);
-  copy(prop_p, z.p, n);
+  copy(prop_q, z.q, n, L);
+  copy(prop_p, z.p, n, L);
   HmcStats<Real> st;
   st.divergent = H1 - H0 > max_delta_h;
   st.accept_prob = H0 - H1 >= Real(0) ? Real(1) : exp(H0 - H1);
   if (!(st.accept_prob == st.accept_prob)) st.accept_prob = Real(0);
   st.accepted = rng.uniform() < static_cast<double>(st.accept_prob);
   if (st.accepted) {
-    copy(q, z.q, n);
-    copy(g, z.g, n);
+    copy(q, z.q, n, L);
+    copy(g, z.g, n, L);
     *lp = z.lp;
     st.energy = H1;
   } else {

@@ -9,9 +9,14 @@
 //
 // A Target is any type with `HERD_HD Real operator()(const Real* q, Real* grad, Real* scratch) const`
 // returning the log density (-inf outside its domain) and its gradient.
+//
+// Lanes (core/lanes.hpp): with several lanes per chain, vector element i is owned by lane
+// i % count(), dot products are reduced over lanes, and every lane draws the same random
+// numbers and takes the same decisions. SerialLanes is the serial algorithm, bit for bit.
 #include <cmath>
 
 #include "herd/core/hd.hpp"
+#include "herd/core/lanes.hpp"
 #include "herd/core/math.hpp"
 #include "herd/hmc/philox.hpp"
 
@@ -44,16 +49,16 @@ struct NutsStats {
 
 namespace nuts_detail {
 
-template <class Real>
-HERD_HD_INLINE void copy(Real* dst, const Real* src, int n) {
-  for (int i = 0; i < n; ++i) dst[i] = src[i];
+template <class Real, class Lanes>
+HERD_HD_INLINE void copy(Real* dst, const Real* src, int n, const Lanes& L) {
+  for (int i = L.lane(); i < n; i += L.count()) dst[i] = src[i];
 }
 
-template <class Real>
-HERD_HD_INLINE void copy_point(PhasePoint<Real>& dst, const PhasePoint<Real>& src, int n) {
-  copy(dst.q, src.q, n);
-  copy(dst.p, src.p, n);
-  copy(dst.g, src.g, n);
+template <class Real, class Lanes>
+HERD_HD_INLINE void copy_point(PhasePoint<Real>& dst, const PhasePoint<Real>& src, int n, const Lanes& L) {
+  copy(dst.q, src.q, n, L);
+  copy(dst.p, src.p, n, L);
+  copy(dst.g, src.g, n, L);
   dst.lp = src.lp;
 }
 
@@ -74,36 +79,39 @@ HERD_HD_INLINE Real log_sum_exp(Real a, Real b) {
 }
 
 /// H = -log p(q) + p' M^-1 p / 2 (diagonal metric given as M^-1).
-template <class Real>
-HERD_HD_INLINE Real hamiltonian(const PhasePoint<Real>& z, const Real* inv_metric, int n) {
+template <class Real, class Lanes>
+HERD_HD_INLINE Real hamiltonian(const PhasePoint<Real>& z, const Real* inv_metric, int n, const Lanes& L) {
   Real k = 0;
-  for (int i = 0; i < n; ++i) k += inv_metric[i] * z.p[i] * z.p[i];
-  return Real(0.5) * k - z.lp;
+  for (int i = L.lane(); i < n; i += L.count()) k += inv_metric[i] * z.p[i] * z.p[i];
+  return Real(0.5) * L.sum(k) - z.lp;
 }
 
 /// p-sharp(a) . (x + y): the U-turn criterion's projection, p-sharp = M^-1 p never stored.
-template <class Real>
-HERD_HD_INLINE Real sharp_dot(const Real* inv_metric, const Real* a, const Real* x, const Real* y, int n) {
+template <class Real, class Lanes>
+HERD_HD_INLINE Real sharp_dot(const Real* inv_metric, const Real* a, const Real* x, const Real* y, int n,
+                              const Lanes& L) {
   Real s = 0;
-  for (int i = 0; i < n; ++i) s += inv_metric[i] * a[i] * (x[i] + (y ? y[i] : Real(0)));
-  return s;
+  for (int i = L.lane(); i < n; i += L.count()) s += inv_metric[i] * a[i] * (x[i] + (y ? y[i] : Real(0)));
+  return L.sum(s);
 }
 
-template <class Real>
+template <class Real, class Lanes>
 HERD_HD_INLINE bool criterion(const Real* inv_metric, const Real* p_minus, const Real* p_plus, const Real* rho,
-                              const Real* rho2, int n) {
-  return sharp_dot(inv_metric, p_plus, rho, rho2, n) > 0 && sharp_dot(inv_metric, p_minus, rho, rho2, n) > 0;
+                              const Real* rho2, int n, const Lanes& L) {
+  return sharp_dot(inv_metric, p_plus, rho, rho2, n, L) > 0 && sharp_dot(inv_metric, p_minus, rho, rho2, n, L) > 0;
 }
 
 /// Leapfrog step with a diagonal metric (Stan's expl_leapfrog).
-template <class Real, class Target>
+/// The target reads all of q: with lanes it must sync first (log_density_grad does).
+template <class Real, class Target, class Lanes>
 HERD_HD void leapfrog(const Target& target, PhasePoint<Real>& z, Real eps, const Real* inv_metric, int n,
-                      Real* target_scratch) {
+                      Real* target_scratch, const Lanes& L) {
   const Real half = Real(0.5) * eps;
-  for (int i = 0; i < n; ++i) z.p[i] += half * z.g[i];
-  for (int i = 0; i < n; ++i) z.q[i] += eps * inv_metric[i] * z.p[i];
+  const int i0 = L.lane(), di = L.count();
+  for (int i = i0; i < n; i += di) z.p[i] += half * z.g[i];
+  for (int i = i0; i < n; i += di) z.q[i] += eps * inv_metric[i] * z.p[i];
   z.lp = target(z.q, z.g, target_scratch);
-  for (int i = 0; i < n; ++i) z.p[i] += half * z.g[i];
+  for (int i = i0; i < n; i += di) z.p[i] += half * z.g[i];
 }
 
 /// One (sub)tree: its summed momentum, boundary momenta, multinomial proposal and log weight.
@@ -165,25 +173,26 @@ struct Trajectory {
 
 /// Builds a subtree of 2^depth leapfrog steps from ws.z in direction sign (Stan's build_tree
 /// unrolled). On return ws.cur holds it; false when it diverged or U-turned inside.
-template <class Real, class Target>
+template <class Real, class Target, class Lanes>
 HERD_HD bool build_tree(const Target& target, Workspace<Real>& ws, Trajectory<Real>& tr, int depth, Real eps,
-                        const Real* inv_metric, int n, Real max_delta_h, Philox& rng, Real* target_scratch) {
+                        const Real* inv_metric, int n, Real max_delta_h, Philox& rng, Real* target_scratch,
+                        const Lanes& L) {
   using std::exp;
   const long long n_leaves = 1LL << depth;
   for (long long j = 0; j < n_leaves; ++j) {
-    leapfrog(target, ws.z, eps, inv_metric, n, target_scratch);
+    leapfrog(target, ws.z, eps, inv_metric, n, target_scratch, L);
     ++tr.n_leapfrog;
-    Real h = hamiltonian(ws.z, inv_metric, n);
+    Real h = hamiltonian(ws.z, inv_metric, n, L);
     if (h != h) h = math::inf<Real>();
     if (h - tr.H0 > max_delta_h) tr.divergent = true;
     tr.sum_metro_prob += tr.H0 - h > Real(0) ? Real(1) : exp(tr.H0 - h);
 
     Subtree<Real>& cur = ws.cur;
     cur.log_sum_weight = tr.H0 - h;
-    copy_point(cur.propose, ws.z, n);
-    copy(cur.rho, ws.z.p, n);
-    copy(cur.p_beg, ws.z.p, n);
-    copy(cur.p_end, ws.z.p, n);
+    copy_point(cur.propose, ws.z, n, L);
+    copy(cur.rho, ws.z.p, n, L);
+    copy(cur.p_beg, ws.z.p, n, L);
+    copy(cur.p_end, ws.z.p, n, L);
     if (tr.divergent) return false;
 
     // The subtree just completed is the final half of every level whose size divides j + 1:
@@ -196,10 +205,10 @@ HERD_HD bool build_tree(const Target& target, Workspace<Real>& ws, Trajectory<Re
         const Real accept = exp(cur.log_sum_weight - lsw);
         if (!(rng.uniform() < static_cast<double>(accept))) swap(cur.propose, init.propose);
       }
-      const bool persist = criterion(inv_metric, init.p_beg, cur.p_end, init.rho, cur.rho, n) &&
-                           criterion(inv_metric, init.p_beg, cur.p_beg, init.rho, cur.p_beg, n) &&
-                           criterion(inv_metric, init.p_end, cur.p_end, cur.rho, init.p_end, n);
-      for (int i = 0; i < n; ++i) cur.rho[i] += init.rho[i];
+      const bool persist = criterion(inv_metric, init.p_beg, cur.p_end, init.rho, cur.rho, n, L) &&
+                           criterion(inv_metric, init.p_beg, cur.p_beg, init.rho, cur.p_beg, n, L) &&
+                           criterion(inv_metric, init.p_end, cur.p_end, cur.rho, init.p_end, n, L);
+      for (int i = L.lane(); i < n; i += L.count()) cur.rho[i] += init.rho[i];
       swap(cur.p_beg, init.p_beg);
       cur.log_sum_weight = lsw;
       if (!persist) return false;
@@ -213,28 +222,35 @@ HERD_HD bool build_tree(const Target& target, Workspace<Real>& ws, Trajectory<Re
 
 /// One NUTS transition from (q, g, lp), which it overwrites with the new state. `work` holds
 /// nuts_workspace_size(n, max_depth) Reals, `target_scratch` what the target needs.
-template <class Real, class Target>
+template <class Real, class Target, class Lanes = SerialLanes>
 HERD_HD NutsStats<Real> nuts_transition(const Target& target, int n, Real eps, const Real* inv_metric, Real* q,
                                         Real* g, Real* lp, Philox& rng, int max_depth, Real max_delta_h, Real* work,
-                                        Real* target_scratch) {
+                                        Real* target_scratch, const Lanes& L = Lanes()) {
   using namespace nuts_detail;
   using std::exp;
   using std::sqrt;
   Workspace<Real> ws(work, n, max_depth);
-  copy(ws.z.q, q, n);
-  copy(ws.z.g, g, n);
+  copy(ws.z.q, q, n, L);
+  copy(ws.z.g, g, n, L);
   ws.z.lp = *lp;
-  for (int i = 0; i < n; ++i) ws.z.p[i] = static_cast<Real>(rng.normal()) / sqrt(inv_metric[i]);
-  copy_point(ws.z_fwd, ws.z, n);
-  copy_point(ws.z_bck, ws.z, n);
-  copy_point(ws.sample, ws.z, n);
-  copy(ws.rho, ws.z.p, n);
-  copy(ws.p_fwd_fwd, ws.z.p, n);
-  copy(ws.p_fwd_bck, ws.z.p, n);
-  copy(ws.p_bck_fwd, ws.z.p, n);
-  copy(ws.p_bck_bck, ws.z.p, n);
+  // Every lane draws every coordinate's momentum (one stream) and keeps its own.
+  for (int i = 0, own = L.lane(); i < n; ++i) {
+    const double r = rng.normal();
+    if (i == own) {
+      ws.z.p[i] = static_cast<Real>(r) / sqrt(inv_metric[i]);
+      own += L.count();
+    }
+  }
+  copy_point(ws.z_fwd, ws.z, n, L);
+  copy_point(ws.z_bck, ws.z, n, L);
+  copy_point(ws.sample, ws.z, n, L);
+  copy(ws.rho, ws.z.p, n, L);
+  copy(ws.p_fwd_fwd, ws.z.p, n, L);
+  copy(ws.p_fwd_bck, ws.z.p, n, L);
+  copy(ws.p_bck_fwd, ws.z.p, n, L);
+  copy(ws.p_bck_bck, ws.z.p, n, L);
 
-  Trajectory<Real> tr{hamiltonian(ws.z, inv_metric, n), Real(0), 0, false};
+  Trajectory<Real> tr{hamiltonian(ws.z, inv_metric, n, L), Real(0), 0, false};
   Real log_sum_weight = 0;  // log(exp(H0 - H0))
   int depth = 0;
   while (depth < max_depth) {
@@ -245,14 +261,14 @@ HERD_HD NutsStats<Real> nuts_transition(const Target& target, int n, Real eps, c
       // The old trajectory becomes the backward part; its forward end is p_fwd_fwd.
       swap(ws.z, ws.z_fwd);
       swap(ws.p_bck_fwd, ws.p_fwd_fwd);
-      valid = build_tree(target, ws, tr, depth, eps, inv_metric, n, max_delta_h, rng, target_scratch);
+      valid = build_tree(target, ws, tr, depth, eps, inv_metric, n, max_delta_h, rng, target_scratch, L);
       swap(ws.z, ws.z_fwd);
       swap(ws.p_fwd_bck, sub.p_beg);
       swap(ws.p_fwd_fwd, sub.p_end);
     } else {
       swap(ws.z, ws.z_bck);
       swap(ws.p_fwd_bck, ws.p_bck_bck);
-      valid = build_tree(target, ws, tr, depth, -eps, inv_metric, n, max_delta_h, rng, target_scratch);
+      valid = build_tree(target, ws, tr, depth, -eps, inv_metric, n, max_delta_h, rng, target_scratch, L);
       swap(ws.z, ws.z_bck);
       swap(ws.p_bck_fwd, sub.p_beg);
       swap(ws.p_bck_bck, sub.p_end);
@@ -274,30 +290,31 @@ HERD_HD NutsStats<Real> nuts_transition(const Target& target, int n, Real eps, c
     const Real* rho_new = sub.rho;
     const Real* rho_bck = forward ? rho_old : rho_new;
     const Real* rho_fwd = forward ? rho_new : rho_old;
-    const bool persist = criterion(inv_metric, ws.p_bck_bck, ws.p_fwd_fwd, rho_old, rho_new, n) &&
-                         criterion(inv_metric, ws.p_bck_bck, ws.p_fwd_bck, rho_bck, ws.p_fwd_bck, n) &&
-                         criterion(inv_metric, ws.p_bck_fwd, ws.p_fwd_fwd, rho_fwd, ws.p_bck_fwd, n);
-    for (int i = 0; i < n; ++i) ws.rho[i] += sub.rho[i];
+    const bool persist = criterion(inv_metric, ws.p_bck_bck, ws.p_fwd_fwd, rho_old, rho_new, n, L) &&
+                         criterion(inv_metric, ws.p_bck_bck, ws.p_fwd_bck, rho_bck, ws.p_fwd_bck, n, L) &&
+                         criterion(inv_metric, ws.p_bck_fwd, ws.p_fwd_fwd, rho_fwd, ws.p_bck_fwd, n, L);
+    for (int i = L.lane(); i < n; i += L.count()) ws.rho[i] += sub.rho[i];
     if (!persist) break;
   }
 
-  copy(q, ws.sample.q, n);
-  copy(g, ws.sample.g, n);
+  copy(q, ws.sample.q, n, L);
+  copy(g, ws.sample.g, n, L);
   *lp = ws.sample.lp;
   NutsStats<Real> s;
   s.accept_prob = tr.n_leapfrog > 0 ? tr.sum_metro_prob / Real(tr.n_leapfrog) : Real(0);
   s.depth = depth;
   s.n_leapfrog = tr.n_leapfrog;
   s.divergent = tr.divergent;
-  s.energy = hamiltonian(ws.sample, inv_metric, n);
+  s.energy = hamiltonian(ws.sample, inv_metric, n, L);
   return s;
 }
 
 /// Stan's init_stepsize: from eps, double or halve until the one-step acceptance crosses 0.8.
 /// Returns the new step size, or a negative value when the search runs away (eps > 1e7 or 0).
-template <class Real, class Target>
+template <class Real, class Target, class Lanes = SerialLanes>
 HERD_HD Real find_reasonable_stepsize(const Target& target, int n, Real eps, const Real* inv_metric, const Real* q,
-                                      const Real* g, Real lp, Philox& rng, Real* work, Real* target_scratch) {
+                                      const Real* g, Real lp, Philox& rng, Real* work, Real* target_scratch,
+                                      const Lanes& L = Lanes()) {
   using namespace nuts_detail;
   using std::log;
   using std::sqrt;
@@ -306,13 +323,19 @@ HERD_HD Real find_reasonable_stepsize(const Target& target, int n, Real eps, con
   const Real log08 = log(Real(0.8));
   int direction = 0;
   for (int iter = 0;; ++iter) {
-    copy(z.q, q, n);
-    copy(z.g, g, n);
+    copy(z.q, q, n, L);
+    copy(z.g, g, n, L);
     z.lp = lp;
-    for (int i = 0; i < n; ++i) z.p[i] = static_cast<Real>(rng.normal()) / sqrt(inv_metric[i]);
-    const Real H0 = hamiltonian(z, inv_metric, n);
-    leapfrog(target, z, eps, inv_metric, n, target_scratch);
-    Real h = hamiltonian(z, inv_metric, n);
+    for (int i = 0, own = L.lane(); i < n; ++i) {
+      const double r = rng.normal();
+      if (i == own) {
+        z.p[i] = static_cast<Real>(r) / sqrt(inv_metric[i]);
+        own += L.count();
+      }
+    }
+    const Real H0 = hamiltonian(z, inv_metric, n, L);
+    leapfrog(target, z, eps, inv_metric, n, target_scratch, L);
+    Real h = hamiltonian(z, inv_metric, n, L);
     if (h != h) h = math::inf<Real>();
     const Real delta_h = H0 - h;
     if (iter == 0) {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "herd/core/hd.hpp"
+#include "herd/core/lanes.hpp"
 #include "herd/core/math.hpp"
 #include "herd/model/blocks.hpp"
 #include "herd/model/model_view.hpp"
@@ -174,26 +175,28 @@ HERD_HD_INLINE bool plain_media(const ModelView<Real>& m) {
 
 /// mu for geo g into ws.mu; caches adstocked media (and its partials) in ws.a/dad/dap.
 /// media_out (optional) receives each channel's term eff * S(a) as [C][T].
-template <class Real>
-HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, int g, Real* media_out) {
-  const int T = m.T, L = m.L;
+template <class Real, class Lanes = SerialLanes>
+HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, int g, Real* media_out,
+                         const Lanes& lanes = Lanes()) {
+  // Every loop over weeks is strided by lane: week t belongs to lane t % count().
+  const int T = m.T, L = m.L, t0 = lanes.lane(), dt = lanes.count();
   Real* mu = ws.mu;
   const Real alpha = ws.c[m.o_intercept + g];
   if (m.o_trend >= 0) {
     const Real trend = ws.c[m.o_trend];
-    for (int t = 0; t < T; ++t) mu[t] = alpha + trend * Real(t + 1) / Real(T);
+    for (int t = t0; t < T; t += dt) mu[t] = alpha + trend * Real(t + 1) / Real(T);
   } else {
-    for (int t = 0; t < T; ++t) mu[t] = alpha;
+    for (int t = t0; t < T; t += dt) mu[t] = alpha;
   }
   for (int s = 0; s < m.S; ++s) {
     const Real coef = ws.c[m.o_season + s];
     const Real* basis = m.season + s * T;
-    for (int t = 0; t < T; ++t) mu[t] += coef * basis[t];
+    for (int t = t0; t < T; t += dt) mu[t] += coef * basis[t];
   }
   for (int k = 0; k < m.K; ++k) {
     const Real coef = ws.c[m.o_control + k];
     const Real* zk = m.z + (g * m.K + k) * T;
-    for (int t = 0; t < T; ++t) mu[t] += coef * zk[t];
+    for (int t = t0; t < T; t += dt) mu[t] += coef * zk[t];
   }
   const bool plain = plain_media(m);
   for (int ch = 0; ch < m.C; ++ch) {
@@ -201,9 +204,9 @@ HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, in
     if (plain) {
       // The general path's a = (1 * x) / 1 and S(a) = a, without the caches.
       const Real eff = geo_effect(m, ws, g, ch);
-      for (int t = 0; t < T; ++t) mu[t] += eff * x[t];
+      for (int t = t0; t < T; t += dt) mu[t] += eff * x[t];
       if (media_out)
-        for (int t = 0; t < T; ++t) media_out[ch * T + t] = eff * x[t];
+        for (int t = t0; t < T; t += dt) media_out[ch * T + t] = eff * x[t];
       continue;
     }
     const Real* w = ws.w + ch * L;
@@ -222,7 +225,7 @@ HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, in
     Real* sd1 = ws.sd1 + ch * T;
     Real* sd2 = ws.sd2 + ch * T;
     const bool delayed = m.adstock == AdstockType::kDelayed;
-    for (int t = 0; t < T; ++t) {
+    for (int t = t0; t < T; t += dt) {
       // Weeks before the data count as zero spend, so the lag sum stops at t.
       Real raw = 0, rd = 0, rp = 0;
       const int lmax = t < L - 1 ? t : L - 1;
@@ -250,17 +253,20 @@ HERD_HD void forward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, in
 
 /// Likelihood of geo g given ws.mu; overwrites ws.mu with d lp / d mu. Returns the log
 /// likelihood without the terms that are the same for every observation (added once).
-template <class Real>
+template <class Real, class Lanes = SerialLanes>
 HERD_HD Real likelihood_geo(const ModelView<Real>& m, const Workspace<Real>& ws, int g, Real* g_sigma, Real* g_nu,
-                            Real* pointwise) {
+                            Real* pointwise, const Lanes& lanes = Lanes()) {
+  const int t0 = lanes.lane(), dt = lanes.count();
   using std::log;
   const Real* y = m.y + g * m.T;
   const Real sigma = ws.c[m.o_sigma];
   const Real s2 = sigma * sigma;
-  Real lp = 0;
+  // Serial: accumulate onto the caller's sums in order (the bits the CPU always had); lanes:
+  // partial sums per lane, reduced once.
+  Real lp = 0, gs = Lanes::kSerial ? *g_sigma : Real(0), gn = Lanes::kSerial ? *g_nu : Real(0);
   if (m.likelihood == LikelihoodType::kStudentT) {
     const Real nu = ws.c[m.o_nu];
-    for (int t = 0; t < m.T; ++t) {
+    for (int t = t0; t < m.T; t += dt) {
       const Real r = y[t] - ws.mu[t];
       const Real q = Real(1) + r * r / (nu * s2);
       const Real lq = log(q);
@@ -268,20 +274,28 @@ HERD_HD Real likelihood_geo(const ModelView<Real>& m, const Workspace<Real>& ws,
       lp += term;
       if (pointwise) pointwise[t] = term;
       ws.mu[t] = (nu + Real(1)) * r / (nu * s2 * q);
-      *g_sigma += (nu + Real(1)) * r * r / (nu * s2 * sigma * q);
-      *g_nu += Real(-0.5) * lq + (nu + Real(1)) * r * r / (Real(2) * nu * nu * s2 * q);
+      gs += (nu + Real(1)) * r * r / (nu * s2 * sigma * q);
+      gn += Real(-0.5) * lq + (nu + Real(1)) * r * r / (Real(2) * nu * nu * s2 * q);
     }
   } else {
-    for (int t = 0; t < m.T; ++t) {
+    for (int t = t0; t < m.T; t += dt) {
       const Real r = y[t] - ws.mu[t];
       const Real term = Real(-0.5) * r * r / s2;
       lp += term;
       if (pointwise) pointwise[t] = term;
       ws.mu[t] = r / s2;
-      *g_sigma += r * r / (s2 * sigma);
+      gs += r * r / (s2 * sigma);
     }
   }
-  return lp;
+  if constexpr (Lanes::kSerial) {
+    *g_sigma = gs;
+    *g_nu = gn;
+    return lp;
+  } else {
+    *g_sigma += lanes.sum(gs);
+    *g_nu += lanes.sum(gn);
+    return lanes.sum(lp);
+  }
 }
 
 /// Terms of the likelihood shared by every observation (normalizing constants), per observation,
@@ -304,42 +318,58 @@ HERD_HD Real likelihood_constant(const ModelView<Real>& m, const Workspace<Real>
   return c;
 }
 
-/// Backward pass for geo g: ws.mu holds d lp / d mu.
-template <class Real>
-HERD_HD void backward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, int g) {
-  const int T = m.T;
+/// Backward pass for geo g: ws.mu holds d lp / d mu. Sums over weeks are reduced over lanes;
+/// the leader adds them into ws.gc and ws.glb.
+template <class Real, class Lanes = SerialLanes>
+HERD_HD void backward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, int g, const Lanes& lanes = Lanes()) {
+  const int T = m.T, t0 = lanes.lane(), dt = lanes.count();
+  const bool lead = lanes.leader();
   const Real* gmu = ws.mu;
   Real g_alpha = 0;
-  for (int t = 0; t < T; ++t) g_alpha += gmu[t];
-  ws.gc[m.o_intercept + g] += g_alpha;
+  for (int t = t0; t < T; t += dt) g_alpha += gmu[t];
+  g_alpha = lanes.sum(g_alpha);
+  if (lead) ws.gc[m.o_intercept + g] += g_alpha;
   if (m.o_trend >= 0) {
     Real g_trend = 0;
-    for (int t = 0; t < T; ++t) g_trend += gmu[t] * Real(t + 1) / Real(T);
-    ws.gc[m.o_trend] += g_trend;
+    for (int t = t0; t < T; t += dt) g_trend += gmu[t] * Real(t + 1) / Real(T);
+    g_trend = lanes.sum(g_trend);
+    if (lead) ws.gc[m.o_trend] += g_trend;
   }
   for (int s = 0; s < m.S; ++s) {
     const Real* basis = m.season + s * T;
     Real acc = 0;
-    for (int t = 0; t < T; ++t) acc += gmu[t] * basis[t];
-    ws.gc[m.o_season + s] += acc;
+    for (int t = t0; t < T; t += dt) acc += gmu[t] * basis[t];
+    acc = lanes.sum(acc);
+    if (lead) ws.gc[m.o_season + s] += acc;
   }
   for (int k = 0; k < m.K; ++k) {
     const Real* zk = m.z + (g * m.K + k) * T;
     Real acc = 0;
-    for (int t = 0; t < T; ++t) acc += gmu[t] * zk[t];
-    ws.gc[m.o_control + k] += acc;
+    for (int t = t0; t < T; t += dt) acc += gmu[t] * zk[t];
+    acc = lanes.sum(acc);
+    if (lead) ws.gc[m.o_control + k] += acc;
   }
   const bool plain = plain_media(m);
   if (plain) {
-    // Weeks outer, channels inner: each channel's sum still adds its weeks in order (the same
-    // bits as a loop per channel), but the C sums interleave instead of each waiting on its
-    // last addition. ws.sv is free in the plain path.
     Real* acc = ws.sv;
-    for (int ch = 0; ch < m.C; ++ch) acc[ch] = Real(0);
     const Real* x = m.x + g * m.C * T;
-    for (int t = 0; t < T; ++t) {
-      const Real gt = gmu[t];
-      for (int ch = 0; ch < m.C; ++ch) acc[ch] += gt * x[ch * T + t];
+    if constexpr (Lanes::kSerial) {
+      // Weeks outer, channels inner: each channel's sum still adds its weeks in order (the same
+      // bits as a loop per channel), but the C sums interleave instead of each waiting on its
+      // last addition. ws.sv is free in the plain path.
+      for (int ch = 0; ch < m.C; ++ch) acc[ch] = Real(0);
+      for (int t = 0; t < T; ++t) {
+        const Real gt = gmu[t];
+        for (int ch = 0; ch < m.C; ++ch) acc[ch] += gt * x[ch * T + t];
+      }
+    } else {
+      for (int ch = 0; ch < m.C; ++ch) {
+        Real a = 0;
+        for (int t = t0; t < T; t += dt) a += gmu[t] * x[ch * T + t];
+        a = lanes.sum(a);
+        if (lead) acc[ch] = a;
+      }
+      lanes.sync();
     }
   }
   for (int ch = 0; ch < m.C; ++ch) {
@@ -355,7 +385,7 @@ HERD_HD void backward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, i
       const Real* sd1 = ws.sd1 + ch * T;
       const Real* sd2 = ws.sd2 + ch * T;
       Real g_p1 = 0, g_p2 = 0, g_decay = 0, g_peak = 0;
-      for (int t = 0; t < T; ++t) {
+      for (int t = t0; t < T; t += dt) {
         g_eff += gmu[t] * sv[t];
         const Real gs = gmu[t] * eff;
         g_p1 += gs * sd1[t];
@@ -364,11 +394,19 @@ HERD_HD void backward_geo(const ModelView<Real>& m, const Workspace<Real>& ws, i
         g_decay += ga * dad[t];
         g_peak += ga * dap[t];
       }
-      add_grad(ws, m.o_sat1, ch, g_p1);
-      add_grad(ws, m.o_sat2, ch, g_p2);
-      add_grad(ws, m.o_decay, ch, g_decay);
-      add_grad(ws, m.o_peak, ch, g_peak);
+      g_eff = lanes.sum(g_eff);
+      g_p1 = lanes.sum(g_p1);
+      g_p2 = lanes.sum(g_p2);
+      g_decay = lanes.sum(g_decay);
+      g_peak = lanes.sum(g_peak);
+      if (lead) {
+        add_grad(ws, m.o_sat1, ch, g_p1);
+        add_grad(ws, m.o_sat2, ch, g_p2);
+        add_grad(ws, m.o_decay, ch, g_decay);
+        add_grad(ws, m.o_peak, ch, g_peak);
+      }
     }
+    if (!lead) continue;
     const Real g_eta = m.positive ? g_eff * eff : g_eff;
     ws.glb[ch] += g_eta;
     if (m.panel) {
@@ -423,29 +461,41 @@ HERD_HD Real lift_terms(const ModelView<Real>& m, const Workspace<Real>& ws) {
 /// log p(theta | data) up to nothing (all normalizing constants of priors and likelihood
 /// included), on the unconstrained scale with Jacobians; grad gets d/dtheta. scratch must
 /// hold scratch_size(m) Reals. Returns -inf where the density is not finite.
-template <class Real>
-HERD_HD Real log_density_grad(const ModelView<Real>& m, const Real* theta, Real* grad, Real* scratch) {
+template <class Real, class Lanes = SerialLanes>
+HERD_HD Real log_density_grad(const ModelView<Real>& m, const Real* theta, Real* grad, Real* scratch,
+                              const Lanes& lanes = Lanes()) {
+  // Lanes: the leader runs the per-parameter parts (transforms, priors, hierarchies, lifts);
+  // all lanes share the loops over weeks. theta may have been written by every lane.
+  lanes.sync();
   const detail::Workspace<Real> ws = detail::carve(m, scratch);
-  Real lp = detail::transform_and_priors(m, theta, ws);
-  lp += detail::effects_forward(m, ws);
-  detail::adstock_setup(m, ws);
+  Real lp = 0;
+  if (lanes.leader()) {
+    lp = detail::transform_and_priors(m, theta, ws);
+    lp += detail::effects_forward(m, ws);
+    detail::adstock_setup(m, ws);
+  }
+  lanes.sync();
   Real g_sigma = 0, g_nu = 0;
   for (int g = 0; g < m.G; ++g) {
-    detail::forward_geo(m, ws, g, static_cast<Real*>(nullptr));
-    lp += detail::likelihood_geo(m, ws, g, &g_sigma, &g_nu, static_cast<Real*>(nullptr));
-    detail::backward_geo(m, ws, g);
+    detail::forward_geo(m, ws, g, static_cast<Real*>(nullptr), lanes);
+    lp += detail::likelihood_geo(m, ws, g, &g_sigma, &g_nu, static_cast<Real*>(nullptr), lanes);
+    detail::backward_geo(m, ws, g, lanes);
   }
-  Real dsigma = 0, dnu = 0;
-  const Real n_obs = Real(m.G) * Real(m.T);
-  lp += n_obs * detail::likelihood_constant(m, ws, &dsigma, &dnu) + m.y_log_jacobian;
-  ws.gc[m.o_sigma] += g_sigma + n_obs * dsigma;
-  if (m.o_nu >= 0) ws.gc[m.o_nu] += g_nu + n_obs * dnu;
-  lp += detail::lift_terms(m, ws);
-  detail::effects_backward(m, ws);
-  for (int i = 0; i < m.dim; ++i) {
+  if (lanes.leader()) {
+    Real dsigma = 0, dnu = 0;
+    const Real n_obs = Real(m.G) * Real(m.T);
+    lp += n_obs * detail::likelihood_constant(m, ws, &dsigma, &dnu) + m.y_log_jacobian;
+    ws.gc[m.o_sigma] += g_sigma + n_obs * dsigma;
+    if (m.o_nu >= 0) ws.gc[m.o_nu] += g_nu + n_obs * dnu;
+    lp += detail::lift_terms(m, ws);
+    detail::effects_backward(m, ws);
+  }
+  lanes.sync();
+  for (int i = lanes.lane(); i < m.dim; i += lanes.count()) {
     const Constrained<Real> k = constrain(m.support[i], theta[i]);
     grad[i] = ws.gc[i] * k.dvalue_du + k.dlogjac_du;
   }
+  lp = lanes.broadcast(lp);
   return math::is_finite(lp) ? lp : math::neg_inf<Real>();
 }
 
