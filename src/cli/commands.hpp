@@ -10,6 +10,7 @@ struct ModelReport;
 /// `herd fit` options (INTERFACE.md), as parsed.
 struct FitArgs {
   std::string config, out, draws_csv, device, precision, algorithm;
+  int chunk = 100;  // --chunk: sampling iterations per draws buffer (waves)
   int threads = -1, chains = 0, warmup = -1, draws = 0;
   long long seed = -1;
   bool quiet = false, resume = false, no_contributions = false, prior = false;

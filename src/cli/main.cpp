@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
   fit->add_option("--device", fa.device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   fit->add_option("--threads", fa.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   fit->add_option("--precision", fa.precision, "float64 | float32")->check(CLI::IsMember({"float64", "float32"}));
+  fit->add_option("--chunk", fa.chunk, "with --device cuda or float32: draws copied out every N iterations")
+      ->check(CLI::Range(1, 100000));
   fit->add_option("--chains", fa.chains, "chains per model")->check(CLI::PositiveNumber);
   fit->add_option("--warmup", fa.warmup, "warmup iterations")->check(CLI::NonNegativeNumber);
   fit->add_option("--draws", fa.draws, "draws per chain")->check(CLI::PositiveNumber);

@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "herd/core/error.hpp"
+#include "herd/engine/device.hpp"
 #include "herd/engine/fit.hpp"
+#include "herd/engine/wave.hpp"
 
 namespace herd {
 namespace {
@@ -64,6 +66,100 @@ std::string shape_of(const BatchItem& item) {
          std::to_string(item.options.warmup + item.options.draws);
 }
 
+ModelOutput finish(const BatchItem& item, const WaveOutcome& w, const BatchOptions& options) {
+  ModelOutput out;
+  try {
+    const std::string bad = w.error.empty() ? nonfinite(w.fit) : w.error;
+    out = bad.empty() ? build_output(*item.model, w.fit, item.options, options.with_contributions)
+                      : failed_output(*item.model, item.options, bad, w.fit.seconds);
+    if (options.with_prior && out.ok()) add_prior_groups(out, *item.model, item.options);
+  } catch (const ModelError& e) {
+    out = failed_output(*item.model, item.options, e.what(), w.fit.seconds);
+  }
+  for (const auto& [k, v] : item.attrs) out.text_attrs[k] = v;
+  return out;
+}
+
+// The batch as waves: models with the same warmup and draws, as many at a time as fit the
+// memory budget, every chain of a wave advancing together (wave.hpp).
+BatchResult run_batch_waves(const std::vector<BatchItem>& items, const BatchOptions& options, SampleSink& sink,
+                            BatchObserver* observer) {
+  const auto t0 = Clock::now();
+  BatchResult result;
+  if (items.empty()) return result;
+  const bool cuda = options.device == "cuda";
+  const long long budget = options.wave_bytes > 0 ? options.wave_bytes
+                           : cuda                 ? static_cast<long long>(0.8 * static_cast<double>(cuda_free_memory()))
+                                                  : (2LL << 30);
+  std::mutex mu;
+  auto emit = [&](const BatchItem& item, const ModelOutput& out) {
+    const auto w0 = Clock::now();
+    sink.write(out);
+    const double w = since(w0);
+    const std::lock_guard<std::mutex> lock(mu);
+    (out.ok() ? result.ok : result.failed)++;
+    result.sink_seconds += w;
+    if (observer) observer->finished(item, out);
+  };
+  std::map<std::pair<int, int>, std::vector<size_t>> groups;
+  std::vector<std::pair<int, int>> group_order;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const BatchItem& item = items[i];
+    if (item.options.algorithm != "nuts") {
+      if (observer) observer->started(item);
+      WaveOutcome w;
+      w.error = "algorithm " + item.options.algorithm + ": the wave executor (--device cuda, --precision float32) runs NUTS only";
+      emit(item, finish(item, w, options));
+      continue;
+    }
+    const std::pair<int, int> k{item.options.warmup, item.options.draws};
+    if (!groups.count(k)) group_order.push_back(k);
+    groups[k].push_back(i);
+  }
+  for (const auto& k : group_order) {
+    const std::vector<size_t>& members = groups[k];
+    int stride = 0, scratch = 0;
+    for (size_t i : members) {
+      stride = std::max(stride, items[i].model->dim());
+      scratch = std::max(scratch, items[i].model->scratch_size());
+    }
+    std::vector<long long> bytes;
+    for (size_t i : members)
+      bytes.push_back(wave_model_bytes(*items[i].model, items[i].options, options.chunk, options.single_precision,
+                                       stride, scratch));
+    for (const std::vector<int>& wave : plan_waves(bytes, budget)) {
+      std::vector<const Model*> models;
+      std::vector<SamplerOptions> opts;
+      for (int j : wave) {
+        const BatchItem& item = items[members[static_cast<size_t>(j)]];
+        if (observer) observer->started(item);
+        models.push_back(item.model);
+        opts.push_back(item.options);
+      }
+      std::vector<WaveOutcome> outcomes;
+      try {
+        const WaveLayout layout = make_wave_layout(models, opts, options.chunk);
+        const std::unique_ptr<WaveBackend> backend =
+            cuda ? make_cuda_wave_backend(layout, options.single_precision, options.lanes)
+                 : make_cpu_wave_backend(layout, options.single_precision, options.threads);
+        outcomes = run_wave(*backend, layout);
+      } catch (const std::runtime_error& e) {
+        // The device failed (allocation, launch): every model of this wave fails with the reason.
+        outcomes.assign(wave.size(), WaveOutcome{});
+        for (auto& o : outcomes) o.error = std::string("the wave failed: ") + e.what();
+      }
+      // Outputs (constrained draws, log likelihood, contributions) are built and written on
+      // every core.
+      parallel_for(static_cast<int>(wave.size()), options.threads, [&](int j) {
+        const BatchItem& item = items[members[static_cast<size_t>(wave[static_cast<size_t>(j)])]];
+        emit(item, finish(item, outcomes[static_cast<size_t>(j)], options));
+      });
+    }
+  }
+  result.seconds = since(t0);
+  return result;
+}
+
 }  // namespace
 
 double estimated_cost(const BatchItem& item) {
@@ -98,6 +194,7 @@ std::vector<double> refined_costs(const std::vector<BatchItem>& items,
 BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& options, SampleSink& sink,
                       BatchObserver* observer) {
   const auto t0 = Clock::now();
+  if (options.device == "cuda" || options.single_precision) return run_batch_waves(items, options, sink, observer);
   BatchResult result;
   const int n = static_cast<int>(items.size());
   if (n == 0) return result;

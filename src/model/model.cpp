@@ -302,6 +302,10 @@ template <>
 ModelView<double> Model::view<double>() const { return d64_.view(); }
 template <>
 ModelView<float> Model::view<float>() const { return f32_.view(); }
+template <>
+const ModelData<double>& Model::storage<double>() const { return d64_; }
+template <>
+const ModelData<float>& Model::storage<float>() const { return f32_; }
 
 int Model::scratch_size() const { return herd::scratch_size(layout_); }
 

@@ -64,6 +64,17 @@ expect "unknown key" 2 "unknown.toml.*lags" -- check-gradient "$dir/unknown.toml
 model "$dir/badgroup.toml" good.csv $'groups = { g = ["tv", "radio"] }'
 expect "unknown channel in a group" 2 "badgroup.toml.*radio" -- check-gradient "$dir/badgroup.toml"
 
+# Asked-for hardware that is absent is an error, never a quiet CPU run (on a GPU machine
+# with a CUDA build the fit would run, so there the check is left out).
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  expect "device cuda without CUDA or a GPU" 2 "device cuda: (herd was built without CUDA|no CUDA device visible)" \
+    -- fit "$dir/ok.toml" --device cuda --warmup 20 --draws 20
+fi
+model "$dir/chees.toml" good.csv $'[sampler]\nalgorithm = "chees"'
+expect "float32 runs NUTS only" 2 "algorithm chees" -- fit "$dir/chees.toml" --precision float32
+expect "chunk must be positive" 2 "chunk" -- fit "$dir/ok.toml" --chunk 0
+expect "float32 fits on the CPU" 0 "m: 4 chains x 50 draws" -- fit "$dir/ok.toml" --precision float32 --warmup 50 --draws 50
+
 expect "missing config file" 2 "nope.toml" -- check-gradient "$dir/nope.toml"
 expect "unknown subcommand is a usage error" 2 "" -- frobnicate
 expect "version" 0 "^herd [0-9]" -- --version

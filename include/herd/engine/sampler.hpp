@@ -35,6 +35,7 @@ struct SamplerOptions {
   bool pooled_metric = true;  // metric from all chains of the model (else each chain its own)
   int threads = 0;            // 0: all cores
   double init_radius = 2;     // initial values uniform(-r, r) on the unconstrained scale
+  double step_size = 1;       // initial step size (Stan's stepsize); warmup searches from it
   int init_tries = 100;
 };
 
@@ -166,6 +167,7 @@ FitResult run_nuts(const Target& target, int dim, int target_scratch, const Samp
     s.work.assign(static_cast<size_t>(work_size), 0);
     s.scratch.assign(static_cast<size_t>(std::max(target_scratch, 1)), 0);
     s.da.delta = opt.target_accept;
+    s.eps = opt.step_size;
     s.error = sampler_detail::initialize(target, opt, key, c, s.q, s.g, s.lp, s.scratch,
                                          out.chains[static_cast<size_t>(c)].gradient_evals);
   });

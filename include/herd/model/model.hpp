@@ -48,6 +48,10 @@ class Model {
   template <class Real>
   ModelView<Real> view() const;
 
+  /// The arrays behind view<Real>() (the CUDA executor copies them to the device).
+  template <class Real>
+  const ModelData<Real>& storage() const;
+
   /// Reals of scratch log_density_grad needs.
   int scratch_size() const;
 

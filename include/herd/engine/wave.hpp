@@ -1,0 +1,303 @@
+#pragma once
+// A wave: many models' chains sampled together, the way the CUDA executor runs a batch.
+// The per-chain work (initialization, step-size search, W NUTS transitions with dual
+// averaging and Welford sums) is HERD_HD code over flat arrays, run by a CPU backend
+// (threads) or a CUDA backend (one thread per chain). The host side (run_wave) is the same
+// for both: it launches a window, reads back only the accumulators, pools each model's
+// metric, restarts the step-size search, and during sampling collects draws chunk by chunk
+// into double buffers. For the same seed a wave gives the draws run_nuts gives.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "herd/core/hd.hpp"
+#include "herd/core/lanes.hpp"
+#include "herd/core/math.hpp"
+#include "herd/engine/sampler.hpp"
+#include "herd/hmc/adaptation.hpp"
+#include "herd/hmc/nuts.hpp"
+#include "herd/hmc/philox.hpp"
+#include "herd/model/log_density.hpp"
+
+namespace herd {
+
+class Model;
+
+/// Chain status in a wave; anything but kOk stops the chain and fails its model.
+enum WaveStatus : int { kWaveOk = 0, kWaveInitFailed = 1, kWaveSearchFailed = 2, kWaveStopped = 3 };
+
+/// Per-draw floating-point statistics kept in the draws buffer.
+enum WaveStat : int { kStatLp = 0, kStatAccept, kStatStep, kStatEnergy, kNumFloatStats };
+/// Per-draw integer statistics.
+enum WaveIntStat : int { kStatDepth = 0, kStatLeapfrog, kStatDivergent, kNumIntStats };
+
+/// Every array of a wave's chains (device or host pointers), passed to kernels by value.
+/// Chain rows have `stride` Reals (the largest dim); model arrays are indexed by model.
+template <class Real>
+struct WaveView {
+  int n_chains = 0, stride = 0, chunk = 0;
+  const ModelView<Real>* models = nullptr;
+  const int* chain_model = nullptr;   // [chain] model of the wave
+  const int* chain_index = nullptr;   // [chain] chain number within its model
+  const std::uint64_t* key = nullptr; // [model] random stream key
+  const Real* target_accept = nullptr;  // [model]
+  const int* max_depth = nullptr;       // [model]
+  const Real* max_delta_h = nullptr;    // [model]
+  const Real* step_size = nullptr;      // [model] initial step size
+  Real *q = nullptr, *g = nullptr, *inv_metric = nullptr, *mean = nullptr, *m2 = nullptr;  // [chain][stride]
+  Real *lp = nullptr, *eps = nullptr;                                                      // [chain]
+  DualAveraging<Real>* da = nullptr;                                                       // [chain]
+  int* welford_n = nullptr;                                                                // [chain]
+  int* status = nullptr;                                                                   // [chain]
+  long long* evals = nullptr;                                                              // [chain]
+  Real* work = nullptr;  // [chain][work_stride]
+  Real* scratch = nullptr;  // [chain][scratch_stride]
+  long long work_stride = 0, scratch_stride = 0;
+  // One chunk of draws, [k][chain][stride], [k][chain][kNumFloatStats], [k][chain][kNumIntStats].
+  Real* draw_theta = nullptr;
+  Real* draw_stats = nullptr;
+  int* draw_ints = nullptr;
+};
+
+/// Which iterations of a launch are warmup and which join the metric's window.
+struct WaveWindow {
+  int first = 0, last = 0;     // iterations first..last (inclusive)
+  int warmup = 0;              // iterations < warmup adapt
+  int window_lo = 0, window_hi = 0;  // Welford sums take lo <= i < hi
+  int chunk_first = 0;         // draws buffer slot k holds iteration chunk_first + k
+};
+
+namespace wave_detail {
+
+template <class Real, class Lanes>
+struct Target {
+  ModelView<Real> m;
+  Lanes lanes;
+  HERD_HD Real operator()(const Real* q, Real* g, Real* scratch) const {
+    return log_density_grad(m, q, g, scratch, lanes);
+  }
+};
+
+// Counts into a per-lane local (every lane counts the same), written back by the leader.
+template <class Real, class Lanes>
+struct CountingTarget {
+  ModelView<Real> m;
+  Lanes lanes;
+  long long* evals;
+  HERD_HD Real operator()(const Real* q, Real* g, Real* scratch) const {
+    ++*evals;
+    return log_density_grad(m, q, g, scratch, lanes);
+  }
+};
+
+}  // namespace wave_detail
+
+/// Draws uniform(-radius, radius) initial values until the density and gradient are finite
+/// (as sampler_detail::initialize), and resets the chain's adaptation state.
+template <class Real, class Lanes = SerialLanes>
+HERD_HD void wave_initialize(const WaveView<Real>& w, int c, double radius, int tries, const Lanes& lanes = Lanes()) {
+  if (w.status[c] != kWaveOk) return;
+  const int i0 = lanes.lane(), di = lanes.count();
+  const bool lead = lanes.leader();
+  const int mi = w.chain_model[c];
+  const ModelView<Real> m = w.models[mi];
+  const int n = m.dim;
+  const long long row = static_cast<long long>(c) * w.stride;
+  Real* q = w.q + row;
+  Real* g = w.g + row;
+  Real* scratch = w.scratch + c * w.scratch_stride;
+  const wave_detail::Target<Real, Lanes> target{m, lanes};
+  for (int i = i0; i < n; i += di) {
+    w.inv_metric[row + i] = Real(1);
+    w.mean[row + i] = Real(0);
+    w.m2[row + i] = Real(0);
+  }
+  if (lead) {
+    w.welford_n[c] = 0;
+    w.eps[c] = w.step_size[mi];
+    DualAveraging<Real> da;
+    da.delta = w.target_accept[mi];
+    w.da[c] = da;
+  }
+  long long evals = 0;
+  int status = kWaveInitFailed;
+  for (int attempt = 0; attempt < tries; ++attempt) {
+    Philox rng(w.key[mi], static_cast<std::uint32_t>(w.chain_index[c]), static_cast<std::uint32_t>(attempt),
+               RngUse::kInit);
+    for (int i = 0, own = i0; i < n; ++i) {
+      const double u = rng.uniform();
+      if (i == own) {
+        q[i] = static_cast<Real>(radius * (2 * u - 1));
+        own += di;
+      }
+    }
+    const Real lp = target(q, g, scratch);
+    ++evals;
+    bool finite = true;
+    for (int i = i0; i < n && finite; i += di) finite = math::is_finite(g[i]);
+    finite = lanes.all(finite) && math::is_finite(lp);
+    if (finite) {
+      if (lead) w.lp[c] = lp;
+      status = kWaveOk;
+      break;
+    }
+  }
+  if (lead) {
+    w.evals[c] += evals;
+    w.status[c] = status;
+  }
+  lanes.sync();
+}
+
+/// Stan's step-size search from the chain's current step size, then a fresh dual averaging
+/// around 10x the result (`window` numbers the search's random stream).
+template <class Real, class Lanes = SerialLanes>
+HERD_HD void wave_search(const WaveView<Real>& w, int c, int window, const Lanes& lanes = Lanes()) {
+  if (w.status[c] != kWaveOk) return;
+  using std::log;
+  const int mi = w.chain_model[c];
+  const ModelView<Real> m = w.models[mi];
+  const long long row = static_cast<long long>(c) * w.stride;
+  Philox rng(w.key[mi], static_cast<std::uint32_t>(w.chain_index[c]), static_cast<std::uint32_t>(window),
+             RngUse::kStepsizeSearch);
+  long long evals = 0;
+  const wave_detail::CountingTarget<Real, Lanes> target{m, lanes, &evals};
+  const Real eps = find_reasonable_stepsize(target, m.dim, w.eps[c], w.inv_metric + row, w.q + row, w.g + row,
+                                            w.lp[c], rng, w.work + c * w.work_stride, w.scratch + c * w.scratch_stride,
+                                            lanes);
+  if (lanes.leader()) {
+    w.evals[c] += evals;
+    if (!(eps > Real(0))) w.status[c] = kWaveSearchFailed;
+    w.eps[c] = eps;
+    w.da[c].mu = log(Real(10) * eps);
+    w.da[c].restart();
+  }
+  lanes.sync();
+}
+
+/// NUTS transitions win.first..win.last of chain c: dual averaging and Welford sums during
+/// warmup, draws into the chunk buffer after it.
+template <class Real, class Lanes = SerialLanes>
+HERD_HD void wave_transitions(const WaveView<Real>& w, int c, const WaveWindow& win, const Lanes& lanes = Lanes()) {
+  if (w.status[c] != kWaveOk) return;
+  const int i0 = lanes.lane(), di = lanes.count();
+  const int mi = w.chain_model[c];
+  const ModelView<Real> m = w.models[mi];
+  const int n = m.dim;
+  const long long row = static_cast<long long>(c) * w.stride;
+  const wave_detail::Target<Real, Lanes> target{m, lanes};
+  Real* q = w.q + row;
+  Real* g = w.g + row;
+  Real* work = w.work + c * w.work_stride;
+  Real* scratch = w.scratch + c * w.scratch_stride;
+  const Real* inv_metric = w.inv_metric + row;
+  Real eps = w.eps[c];
+  Real lp = w.lp[c];
+  DualAveraging<Real> da = w.da[c];
+  int welford_n = w.welford_n[c];
+  long long evals = 0;
+  for (int i = win.first; i <= win.last; ++i) {
+    Philox rng(w.key[mi], static_cast<std::uint32_t>(w.chain_index[c]), static_cast<std::uint32_t>(i),
+               RngUse::kTransition);
+    const NutsStats<Real> st = nuts_transition(target, n, eps, inv_metric, q, g, &lp, rng, w.max_depth[mi],
+                                               w.max_delta_h[mi], work, scratch, lanes);
+    evals += st.n_leapfrog;
+    if (i < win.warmup) {
+      eps = da.learn(st.accept_prob);
+      if (i >= win.window_lo && i < win.window_hi) welford_add(welford_n, w.mean + row, w.m2 + row, q, n, lanes);
+      if (i == win.warmup - 1) eps = da.final_stepsize();
+      continue;
+    }
+    const long long slot = static_cast<long long>(i - win.chunk_first) * w.n_chains + c;
+    Real* theta = w.draw_theta + slot * w.stride;
+    for (int k = i0; k < n; k += di) theta[k] = q[k];
+    if (!lanes.leader()) continue;
+    Real* fs = w.draw_stats + slot * kNumFloatStats;
+    fs[kStatLp] = lp;
+    fs[kStatAccept] = st.accept_prob;
+    fs[kStatStep] = eps;
+    fs[kStatEnergy] = st.energy;
+    int* is = w.draw_ints + slot * kNumIntStats;
+    is[kStatDepth] = st.depth;
+    is[kStatLeapfrog] = st.n_leapfrog;
+    is[kStatDivergent] = st.divergent ? 1 : 0;
+  }
+  if (lanes.leader()) {
+    w.eps[c] = eps;
+    w.lp[c] = lp;
+    w.da[c] = da;
+    w.welford_n[c] = welford_n;
+    w.evals[c] += evals;
+  }
+  lanes.sync();
+}
+
+/// Where a wave's chains run. Calls may return before the work is done (a CUDA stream);
+/// read_state and fetch wait for it.
+class WaveBackend {
+ public:
+  virtual ~WaveBackend() = default;
+  virtual void initialize(double radius, int tries) = 0;
+  virtual void search(int window) = 0;
+  /// Transitions of every chain; draws (if any) go to buffer `slot` (0 or 1).
+  virtual void transitions(const WaveWindow& win, int slot) = 0;
+  /// Host copies of buffer `slot`'s first `count` iterations, laid out as WaveView's draws.
+  virtual void fetch(int slot, int count, const double** theta, const double** stats, const int** ints) = 0;
+  /// Status, Welford counts and sums, step sizes and evaluation counts (as double).
+  struct State {
+    std::vector<int> status, welford_n;
+    std::vector<double> mean, m2, eps, inv_metric;
+    std::vector<long long> evals;
+  };
+  virtual void read_state(State& s) = 0;
+  /// New metrics ([chain][stride]); restarts every chain's Welford sums.
+  virtual void write_metric(const std::vector<double>& inv_metric) = 0;
+  /// Stops chains (kWaveStopped) whose model failed.
+  virtual void write_status(const std::vector<int>& status) = 0;
+  virtual std::string name() const = 0;
+};
+
+/// The models of one wave and their sampler options (warmup and draws shared by all).
+struct WaveLayout {
+  std::vector<const Model*> models;
+  std::vector<std::string> model_names;  // their random-stream identities
+  std::vector<SamplerOptions> options;
+  int stride = 0;                  // largest dim
+  int n_chains = 0;
+  std::vector<int> chain_offset;   // first chain of each model
+  int chunk = 100;                 // sampling iterations per draws buffer
+  int work_reals = 0, scratch_reals = 0;  // per chain
+};
+
+/// Lays out models (all with the same warmup and draws) for a wave.
+WaveLayout make_wave_layout(const std::vector<const Model*>& models, const std::vector<SamplerOptions>& options,
+                            int chunk);
+
+/// What a wave produced per model: the fit, or why the model failed.
+struct WaveOutcome {
+  FitResult fit;
+  std::string error;
+};
+
+/// Runs a wave to the end (Stan's windowed warmup, then sampling in chunks).
+std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& layout);
+
+/// The CPU backend: the HERD_HD chain functions on `threads` threads (0: all cores).
+std::unique_ptr<WaveBackend> make_cpu_wave_backend(const WaveLayout& layout, bool single_precision, int threads);
+
+/// The CUDA backend on the current device, `lanes` threads per chain (32: a warp shares each
+/// gradient's loops over weeks; 1: a thread per chain). Throws std::runtime_error without
+/// CUDA or a GPU.
+std::unique_ptr<WaveBackend> make_cuda_wave_backend(const WaveLayout& layout, bool single_precision, int lanes = 32);
+
+/// Bytes of device memory a model's chains need in a wave whose rows have `stride` Reals
+/// (the wave's largest dim): data, chain state, workspace, scratch and both draws buffers.
+long long wave_model_bytes(const Model& model, const SamplerOptions& options, int chunk, bool single_precision,
+                           int stride, int scratch_reals);
+
+/// Splits models (in order) into waves whose summed bytes fit `budget`; a model larger than
+/// the budget alone gets its own wave (and its failure to allocate is reported for it).
+std::vector<std::vector<int>> plan_waves(const std::vector<long long>& bytes, long long budget);
+
+}  // namespace herd

@@ -1,0 +1,41 @@
+#pragma once
+// The small per-chain and per-model tables of a wave, built once on the host and used by
+// both wave backends (the CUDA one uploads them).
+#include <cstdint>
+#include <vector>
+
+#include "herd/engine/wave.hpp"
+
+namespace herd {
+
+/// chain -> model and chain number, model -> stream key and NUTS settings.
+struct WaveTables {
+  std::vector<int> chain_model, chain_index, max_depth;
+  std::vector<std::uint64_t> key;
+  std::vector<double> target_accept, max_delta_h, step_size;
+
+  explicit WaveTables(const WaveLayout& L) {
+    for (size_t m = 0; m < L.models.size(); ++m) {
+      const SamplerOptions& o = L.options[m];
+      for (int k = 0; k < o.chains; ++k) {
+        chain_model.push_back(static_cast<int>(m));
+        chain_index.push_back(k);
+      }
+      key.push_back(stream_key(o.seed, model_id(L.model_names[m])));
+      max_depth.push_back(o.max_depth < 1 ? 1 : (o.max_depth > kMaxTreeDepth ? kMaxTreeDepth : o.max_depth));
+      target_accept.push_back(o.target_accept);
+      max_delta_h.push_back(o.max_delta_h);
+      step_size.push_back(o.step_size);
+    }
+  }
+
+  /// target_accept, max_delta_h and step_size in the wave's precision.
+  template <class Real>
+  void fill_precision(std::vector<Real>& accept, std::vector<Real>& delta_h, std::vector<Real>& step) const {
+    accept.assign(target_accept.begin(), target_accept.end());
+    delta_h.assign(max_delta_h.begin(), max_delta_h.end());
+    step.assign(step_size.begin(), step_size.end());
+  }
+};
+
+}  // namespace herd

@@ -1,0 +1,168 @@
+// The wave executor's host logic (windows, metric pooling, chunked double-buffered draws,
+// failed models) through the CPU backend: a wave of models of different sizes must give
+// exactly the draws each model gets from run_nuts alone.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "../model/fixtures.hpp"
+#include "herd/engine/fit.hpp"
+#include "herd/engine/wave.hpp"
+
+namespace herd {
+namespace {
+
+using testing::make_model;
+using testing::Options;
+
+struct Wave3 {
+  std::vector<std::unique_ptr<Model>> models;
+  std::vector<SamplerOptions> options;
+  std::vector<const Model*> ptrs() const {
+    std::vector<const Model*> p;
+    for (const auto& m : models) p.push_back(m.get());
+    return p;
+  }
+};
+
+// Three models of different dims and chain counts; one with per-chain metrics.
+Wave3 three_models(int warmup, int draws) {
+  Wave3 w;
+  Options a;
+  a.T = 30;
+  Options b;
+  b.T = 24;
+  b.G = 2;
+  b.C = 4;
+  b.pooling = PoolingType::kCentered;
+  Options c;
+  c.T = 40;
+  c.C = 2;
+  c.K = 0;
+  c.adstock = AdstockType::kNone;
+  c.saturation = SaturationType::kLog;
+  c.likelihood = LikelihoodType::kStudentT;
+  const Options opts[3] = {a, b, c};
+  const int chains[3] = {2, 3, 1};
+  for (int i = 0; i < 3; ++i) {
+    w.models.push_back(std::make_unique<Model>(make_model(opts[i], 100 + static_cast<std::uint64_t>(i))));
+    SamplerOptions o;
+    o.chains = chains[i];
+    o.warmup = warmup;
+    o.draws = draws;
+    o.seed = 7 + static_cast<std::uint64_t>(i);
+    o.max_depth = 6;
+    o.threads = 1;
+    o.pooled_metric = i != 1;
+    w.options.push_back(o);
+  }
+  return w;
+}
+
+void expect_same(const FitResult& a, const FitResult& b, const std::string& what) {
+  ASSERT_EQ(a.chains.size(), b.chains.size()) << what;
+  for (size_t c = 0; c < a.chains.size(); ++c) {
+    const ChainDraws &x = a.chains[c], &y = b.chains[c];
+    const std::string at = what + " chain " + std::to_string(c);
+    EXPECT_EQ(x.theta, y.theta) << at;
+    EXPECT_EQ(x.lp, y.lp) << at;
+    EXPECT_EQ(x.accept_prob, y.accept_prob) << at;
+    EXPECT_EQ(x.step_size, y.step_size) << at;
+    EXPECT_EQ(x.energy, y.energy) << at;
+    EXPECT_EQ(x.tree_depth, y.tree_depth) << at;
+    EXPECT_EQ(x.n_leapfrog, y.n_leapfrog) << at;
+    EXPECT_EQ(x.diverging, y.diverging) << at;
+    EXPECT_EQ(x.inv_metric, y.inv_metric) << at;
+    EXPECT_EQ(x.final_step_size, y.final_step_size) << at;
+    EXPECT_EQ(x.gradient_evals, y.gradient_evals) << at;
+  }
+}
+
+TEST(Wave, CpuBackendReproducesRunNuts) {
+  // 150 warmup iterations: rescaled windows with two metric updates; 60 draws in chunks of
+  // 25 (two full buffers and a partial one, alternating slots).
+  const Wave3 w = three_models(150, 60);
+  const WaveLayout layout = make_wave_layout(w.ptrs(), w.options, 25);
+  EXPECT_EQ(layout.n_chains, 6);
+  EXPECT_EQ(layout.stride, std::max({w.models[0]->dim(), w.models[1]->dim(), w.models[2]->dim()}));
+  const auto backend = make_cpu_wave_backend(layout, false, 2);
+  const std::vector<WaveOutcome> out = run_wave(*backend, layout);
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(out[i].error, "") << i;
+    EXPECT_EQ(out[i].fit.dim, w.models[i]->dim());
+    EXPECT_EQ(out[i].fit.chains[0].lp.size(), 60u);
+    expect_same(out[i].fit, fit_model(*w.models[i], w.options[i]), "model " + std::to_string(i));
+  }
+}
+
+TEST(Wave, ChunkSizeDoesNotChangeDraws) {
+  const Wave3 w = three_models(40, 30);
+  const WaveLayout one = make_wave_layout(w.ptrs(), w.options, 1);
+  const WaveLayout all = make_wave_layout(w.ptrs(), w.options, 1000);
+  EXPECT_EQ(all.chunk, 30);
+  const auto a = run_wave(*make_cpu_wave_backend(one, false, 1), one);
+  const auto b = run_wave(*make_cpu_wave_backend(all, false, 2), all);
+  for (size_t i = 0; i < 3; ++i) expect_same(a[i].fit, b[i].fit, "model " + std::to_string(i));
+}
+
+TEST(Wave, FailedModelLeavesTheOthers) {
+  Wave3 w = three_models(60, 20);
+  w.options[1].max_depth = 0;
+  const WaveLayout layout = make_wave_layout(w.ptrs(), w.options, 8);
+  const auto out = run_wave(*make_cpu_wave_backend(layout, false, 2), layout);
+  EXPECT_NE(out[1].error.find("max_depth"), std::string::npos) << out[1].error;
+  EXPECT_TRUE(out[1].fit.chains[0].theta.empty());
+  for (size_t i : {size_t(0), size_t(2)}) {
+    ASSERT_EQ(out[i].error, "");
+    expect_same(out[i].fit, fit_model(*w.models[i], w.options[i]), "model " + std::to_string(i));
+  }
+}
+
+TEST(Wave, MixedWarmupIsRefused) {
+  Wave3 w = three_models(60, 20);
+  w.options[2].warmup = 61;
+  EXPECT_THROW(make_wave_layout(w.ptrs(), w.options, 8), std::invalid_argument);
+}
+
+TEST(Wave, Float32FollowsFloat64) {
+  // Same streams in float: the first draws stay close before rounding differences grow.
+  const Wave3 w = three_models(0, 3);
+  const WaveLayout layout = make_wave_layout(w.ptrs(), w.options, 3);
+  const auto d = run_wave(*make_cpu_wave_backend(layout, false, 1), layout);
+  const auto f = run_wave(*make_cpu_wave_backend(layout, true, 1), layout);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(f[i].error, "");
+    const auto& x = d[i].fit.chains[0].theta;
+    const auto& y = f[i].fit.chains[0].theta;
+    ASSERT_EQ(x.size(), y.size());
+    const size_t n = static_cast<size_t>(d[i].fit.dim);  // the first draw
+    for (size_t k = 0; k < n; ++k) EXPECT_NEAR(x[k], y[k], 1e-3 * std::max(1.0, std::abs(x[k]))) << i << " " << k;
+  }
+}
+
+TEST(WavePlan, SplitsByBudgetInOrder) {
+  const auto waves = plan_waves({5, 5, 5, 12, 1}, 10);
+  const std::vector<std::vector<int>> want = {{0, 1}, {2}, {3}, {4}};
+  EXPECT_EQ(waves, want);
+  EXPECT_EQ(plan_waves({}, 10).size(), 0u);
+  EXPECT_EQ(plan_waves({3, 3, 3}, 100).size(), 1u);
+}
+
+TEST(WavePlan, BytesGrowWithChainsChunkAndPrecision) {
+  const Model m = make_model(Options{}, 3);
+  SamplerOptions o;
+  o.chains = 4;
+  const long long base = wave_model_bytes(m, o, 100, false, m.dim(), m.scratch_size());
+  o.chains = 8;
+  EXPECT_GT(wave_model_bytes(m, o, 100, false, m.dim(), m.scratch_size()), base);
+  o.chains = 4;
+  EXPECT_GT(wave_model_bytes(m, o, 200, false, m.dim(), m.scratch_size()), base);
+  EXPECT_LT(wave_model_bytes(m, o, 100, true, m.dim(), m.scratch_size()), base);
+  EXPECT_GT(wave_model_bytes(m, o, 100, false, 2 * m.dim(), m.scratch_size()), base);
+  // At least the workspace and scratch of every chain.
+  EXPECT_GE(base, 4LL * 8 * (nuts_workspace_size(m.dim(), o.max_depth) + m.scratch_size()));
+}
+
+}  // namespace
+}  // namespace herd
