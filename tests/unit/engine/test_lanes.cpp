@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "../model/fixtures.hpp"
+#include "herd/engine/host_wave_backend.hpp"
 #include "herd/engine/wave.hpp"
 #include "herd/hmc/nuts.hpp"
 #include "herd/model/log_density.hpp"
@@ -130,114 +131,41 @@ TEST(Lanes, LogDensityMatchesSerial) {
   }
 }
 
-// One chain through the wave functions with `lanes` lanes, as run_wave drives them (one
-// metric window at most); returns its draws [k][stride] and leapfrog counts.
-struct LaneChain {
-  std::vector<double> theta;
-  std::vector<int> leapfrog;
-  long long evals = 0;
-  double eps = 0;
-  int stride = 0;
+// Runs each chain's functions with `lanes` ThreadLanes, chain after chain.
+struct LaneRunner {
+  int lanes = 1;
+  template <class F>
+  void operator()(int n_chains, F&& f) const {
+    for (int c = 0; c < n_chains; ++c) run_lanes(lanes, [&](const ThreadLanes& L) { f(c, L); });
+  }
 };
 
-LaneChain lane_chain(const Model& model, const SamplerOptions& so, int lanes) {
-  const WaveLayout L = make_wave_layout({&model}, {so}, so.draws);
-  const int S = L.stride, D = so.draws;
-  LaneChain out;
-  out.stride = S;
-  std::vector<double> q(static_cast<size_t>(S)), g(static_cast<size_t>(S)), im(static_cast<size_t>(S)),
-      mean(static_cast<size_t>(S)), m2(static_cast<size_t>(S)), work(static_cast<size_t>(L.work_reals)),
-      scratch(static_cast<size_t>(L.scratch_reals)), stats(static_cast<size_t>(D * kNumFloatStats));
-  out.theta.assign(static_cast<size_t>(D * S), 0);
-  std::vector<int> ints(static_cast<size_t>(D * kNumIntStats));
-  double lp = 0, eps = 0;
-  DualAveraging<double> da;
-  int wn = 0, status = 0, cm = 0, ci = 0, md = so.max_depth;
-  const ModelView<double> mv = model.view<double>();
-  const std::uint64_t key = stream_key(so.seed, model_id(model.spec().name));
-  const double acc = so.target_accept, dh = so.max_delta_h, ss = so.step_size;
-  WaveView<double> w;
-  w.n_chains = 1;
-  w.stride = S;
-  w.chunk = D;
-  w.models = &mv;
-  w.chain_model = &cm;
-  w.chain_index = &ci;
-  w.key = &key;
-  w.target_accept = &acc;
-  w.max_depth = &md;
-  w.max_delta_h = &dh;
-  w.step_size = &ss;
-  w.q = q.data();
-  w.g = g.data();
-  w.inv_metric = im.data();
-  w.mean = mean.data();
-  w.m2 = m2.data();
-  w.lp = &lp;
-  w.eps = &eps;
-  w.da = &da;
-  w.welford_n = &wn;
-  w.status = &status;
-  w.evals = &out.evals;
-  w.work = work.data();
-  w.scratch = scratch.data();
-  w.work_stride = L.work_reals;
-  w.scratch_stride = L.scratch_reals;
-  w.draw_theta = out.theta.data();
-  w.draw_stats = stats.data();
-  w.draw_ints = ints.data();
-  const int W = so.warmup;
-  const WindowSchedule sched(W);
-  EXPECT_LE(sched.window_ends().size(), 1u);
-  const int end = sched.window_ends().empty() ? -1 : sched.window_ends()[0];
-  const int lo = sched.adapts_metric() ? sched.init_buffer() : 0, hi = sched.adapts_metric() ? W - sched.term_buffer() : 0;
-  run_lanes(lanes, [&](const ThreadLanes& ln) {
-    wave_initialize(w, 0, so.init_radius, so.init_tries, ln);
-    if (W > 0) wave_search(w, 0, 0, ln);
-    if (end >= 0) wave_transitions(w, 0, WaveWindow{0, end, W, lo, hi, 0}, ln);
-  });
-  if (end >= 0) {
-    // The host's metric update for one chain, as run_wave does it.
-    const int n = model.dim();
-    const std::vector<double> var =
-        sampler_detail::regularized_variance(wn, std::vector<double>(m2.begin(), m2.begin() + n));
-    for (int i = 0; i < n; ++i) {
-      im[static_cast<size_t>(i)] = var[static_cast<size_t>(i)];
-      mean[static_cast<size_t>(i)] = m2[static_cast<size_t>(i)] = 0;
-    }
-    wn = 0;
-  }
-  run_lanes(lanes, [&](const ThreadLanes& ln) {
-    if (end >= 0) wave_search(w, 0, 1, ln);
-    if (W > 0) wave_transitions(w, 0, WaveWindow{end + 1, W - 1, W, lo, hi, 0}, ln);
-    wave_transitions(w, 0, WaveWindow{W, W + D - 1, W, lo, hi, W}, ln);
-  });
-  EXPECT_EQ(status, kWaveOk);
-  for (int k = 0; k < D; ++k) out.leapfrog.push_back(ints[static_cast<size_t>(k * kNumIntStats + kStatLeapfrog)]);
-  out.eps = eps;
-  return out;
-}
-
+// The same wave (run_wave's windows, metric updates, searches, chunks) with lanes and serially.
 // Lanes sum in another order than the serial loop, so draws agree to rounding that grows
-// along the chain: same trajectories (leapfrog counts), draws within `tol`.
-void expect_lane_chain(const Model& model, const SamplerOptions& so, int lanes, double tol) {
-  const WaveLayout L = make_wave_layout({&model}, {so}, so.draws);
+// along the chain: the same trajectories (leapfrog counts), draws within `tol`.
+void expect_lane_wave(const Model& model, const SamplerOptions& so, int lanes, double tol) {
+  const WaveLayout L = make_wave_layout({&model}, {so}, 7);
   const auto serial = run_wave(*make_cpu_wave_backend(L, false, 1), L);
+  HostWaveBackend<double, LaneRunner> backend(L, LaneRunner{lanes});
+  const auto laned = run_wave(backend, L);
   ASSERT_EQ(serial[0].error, "");
-  const LaneChain c = lane_chain(model, so, lanes);
-  const ChainDraws& d = serial[0].fit.chains[0];
+  ASSERT_EQ(laned[0].error, "");
   const int n = model.dim();
   double worst = 0;
-  for (int k = 0; k < so.draws; ++k) {
-    for (int i = 0; i < n; ++i) {
-      const double x = d.theta[static_cast<size_t>(k * n + i)], y = c.theta[static_cast<size_t>(k * c.stride + i)];
-      worst = std::max(worst, std::abs(x - y) / std::max(1.0, std::abs(x)));
-    }
-    EXPECT_EQ(c.leapfrog[static_cast<size_t>(k)], d.n_leapfrog[static_cast<size_t>(k)]) << "draw " << k;
+  for (int c = 0; c < so.chains; ++c) {
+    const ChainDraws& d = serial[0].fit.chains[static_cast<size_t>(c)];
+    const ChainDraws& e = laned[0].fit.chains[static_cast<size_t>(c)];
+    ASSERT_EQ(d.theta.size(), e.theta.size());
+    for (size_t i = 0; i < d.theta.size(); ++i)
+      worst = std::max(worst, std::abs(d.theta[i] - e.theta[i]) / std::max(1.0, std::abs(d.theta[i])));
+    EXPECT_EQ(d.n_leapfrog, e.n_leapfrog) << "chain " << c;
+    EXPECT_EQ(d.gradient_evals, e.gradient_evals) << "chain " << c;
+    EXPECT_NEAR(d.final_step_size, e.final_step_size, tol * d.final_step_size) << "chain " << c;
+    for (int i = 0; i < n; ++i)
+      EXPECT_NEAR(d.inv_metric[static_cast<size_t>(i)], e.inv_metric[static_cast<size_t>(i)],
+                  tol * d.inv_metric[static_cast<size_t>(i)]);
   }
   EXPECT_LE(worst, tol) << lanes << " lanes, warmup " << so.warmup;
-  EXPECT_EQ(c.evals, d.gradient_evals);
-  EXPECT_NEAR(c.eps, d.final_step_size, tol * d.final_step_size);
   std::printf("%d lanes, warmup %d, %d draws: largest relative difference %.3g\n", lanes, so.warmup, so.draws, worst);
 }
 
@@ -250,7 +178,7 @@ TEST(Lanes, FirstTransitionsMatchSerial) {
   so.step_size = 0.005;
   so.init_radius = 0;  // from the origin, where a fixed small step makes real trajectories
   so.max_depth = 8;
-  expect_lane_chain(make_model(cases()[0], 9), so, 7, 1e-10);
+  expect_lane_wave(make_model(cases()[0], 9), so, 7, 1e-10);
 }
 
 TEST(Lanes, WarmupAndDrawsMatchSerial) {
@@ -260,7 +188,7 @@ TEST(Lanes, WarmupAndDrawsMatchSerial) {
   so.warmup = 30;
   so.draws = 10;
   so.max_depth = 6;
-  expect_lane_chain(make_model(cases()[1], 5), so, 5, 1e-6);
+  expect_lane_wave(make_model(cases()[1], 5), so, 5, 1e-6);
 }
 
 }  // namespace
