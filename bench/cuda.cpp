@@ -10,6 +10,8 @@
 //     all CPU cores: wall time, models per second, share of models with max R-hat < 1.01.
 //   build/cuda/bench/bench_cuda OUT.json [gradient|e2e|all] [e2e_models=1000] [warmup=1000]
 //                               [draws=1000] [cpu_models=64] [precision=float64]
+//   bench_cuda OUT.json export [models=1000]: the e2e models' outcomes and check points for the
+//     NumPyro peer (needs no GPU).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -149,6 +151,40 @@ int main(int argc, char** argv) {
   const int draws = argc > 5 ? std::stoi(argv[5]) : 1000;
   const int cpu_models = argc > 6 ? std::stoi(argv[6]) : 64;
   const bool single = argc > 7 && std::string(argv[7]) == "float32";
+  if (mode == "export") {
+    // For the NumPyro peer (bench/peers/numpyro/national.py): each model's outcome series, and
+    // the first model's log density and gradient at random unconstrained points by name.
+    const int n = argc > 3 ? std::stoi(argv[3]) : 1000;
+    const auto models = make_models(n, warmup, draws);
+    std::ofstream out(json_path);
+    out.precision(17);
+    out << "{\n  \"outcome\": \"revenue\",\n  \"models\": [";
+    for (int i = 0; i < n; ++i) {
+      const herd::Dataset& d = models[static_cast<size_t>(i)]->dataset();
+      out << (i ? "," : "") << "\n    {\"name\": \"" << models[static_cast<size_t>(i)]->spec().name
+          << "\", \"outcome_scale\": " << d.outcome_scale << ", \"y\": [";
+      for (size_t t = 0; t < d.outcome.size(); ++t) out << (t ? ", " : "") << d.outcome[t];
+      out << "]}";
+    }
+    const herd::Model& m = *models[0];
+    out << "\n  ],\n  \"check\": {\"names\": [";
+    for (int k = 0; k < m.dim(); ++k) out << (k ? ", " : "") << "\"" << m.params()[static_cast<size_t>(k)].name << "\"";
+    out << "], \"points\": [";
+    herd::Philox rng(5, 0, 0, herd::RngUse::kSimulate);
+    std::vector<double> theta(static_cast<size_t>(m.dim())), g(theta.size());
+    for (int p = 0; p < 5; ++p) {
+      for (auto& v : theta) v = 0.5 * rng.normal();
+      const double lp = m.log_density_grad(theta.data(), g.data());
+      out << (p ? "," : "") << "\n    {\"theta\": [";
+      for (size_t k = 0; k < theta.size(); ++k) out << (k ? ", " : "") << theta[k];
+      out << "], \"lp\": " << lp << ", \"grad\": [";
+      for (size_t k = 0; k < g.size(); ++k) out << (k ? ", " : "") << g[k];
+      out << "]}";
+    }
+    out << "]}\n}\n";
+    fmt::print("wrote {} models and 5 check points to {}\n", n, json_path);
+    return 0;
+  }
   if (!herd::cuda_built() || herd::cuda_device_count() == 0) {
     fmt::print(stderr, "bench_cuda: needs a CUDA build and a GPU ({})\n", herd::cuda_device_report());
     return 2;
