@@ -101,7 +101,7 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
 
   WaveBackend::State s;
   // Failed models stop their chains; the rest of the wave goes on.
-  auto sync_errors = [&](const std::string& when) {
+  auto sync_errors = [&]() {
     backend.read_state(s);
     bool stop_any = false;
     std::vector<int> status = s.status;
@@ -110,7 +110,7 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
       for (int k = 0; k < L.options[m].chains; ++k) {
         const int st = s.status[static_cast<size_t>(first + k)];
         if (out[m].error.empty() && st != kWaveOk && st != kWaveStopped)
-          out[m].error = chain_error(st, k, L.options[m]) + when;
+          out[m].error = chain_error(st, k, L.options[m]);
       }
       if (!out[m].error.empty())
         for (int k = 0; k < L.options[m].chains; ++k) {
@@ -123,14 +123,14 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
     }
     if (stop_any) backend.write_status(status);
   };
-  sync_errors("");  // models refused above
+  sync_errors();  // models refused above
   backend.initialize(L.options[0].init_radius, L.options[0].init_tries);
-  sync_errors("");
+  sync_errors();
 
   const WindowSchedule schedule(W);
   if (W > 0) {
     backend.search(0);
-    sync_errors("");
+    sync_errors();
   }
   std::vector<int> stops = schedule.window_ends();
   if (W > 0) stops.push_back(W - 1);
@@ -155,9 +155,9 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
         out[m].error = "the adapted metric is not finite and positive (window ending at iteration " +
                        std::to_string(stop) + ")";
     backend.write_metric(metric);
-    sync_errors("");
+    sync_errors();
     backend.search(++window);
-    sync_errors("");
+    sync_errors();
   }
 
   for (size_t m = 0; m < M; ++m) {
