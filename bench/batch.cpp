@@ -23,6 +23,7 @@
 #include "herd/engine/simulate.hpp"
 #include "herd/hmc/philox.hpp"
 #include "herd/io/output_store.hpp"
+#include "national_models.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -41,35 +42,13 @@ class InMemorySink : public herd::SampleSink {
   std::atomic<size_t> bytes_{0};
 };
 
-std::vector<std::unique_ptr<herd::Model>> make_models(int n) {
-  const std::string dir = std::string(HERD_SOURCE_DIR) + "/configs/examples/";
-  herd::ModelSpec spec = herd::parse_model_config(dir + "national_media.toml");
-  spec.sampler.warmup = 500;
-  spec.sampler.draws = 500;
-  std::ifstream in(dir + "national_media.csv");
-  std::string line, text;
-  for (int i = 0; i <= 104 && std::getline(in, line); ++i) text += line + "\n";
-  const herd::Dataset data = herd::read_dataset_text(text, dir + "national_media.csv (first 104 weeks)", spec);
-  std::vector<std::unique_ptr<herd::Model>> out;
-  for (int i = 0; i < n; ++i) {
-    herd::ModelSpec s = spec;
-    s.name = fmt::format("brand_{:03}", i);
-    const herd::Model base(s, data);
-    herd::Philox rng(herd::stream_key(7, herd::model_id(s.name)), 0, 0, herd::RngUse::kSimulate);
-    std::vector<double> y = data.outcome;
-    for (double& v : y) v *= 1 + 0.05 * rng.normal();
-    out.push_back(std::make_unique<herd::Model>(herd::with_outcome(base, y)));
-  }
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string json_path = argc > 1 ? argv[1] : "bench/results/batch-cpu.json";
   const int n = argc > 2 ? std::stoi(argv[2]) : 200;
   const int threads = static_cast<int>(std::thread::hardware_concurrency());
-  const auto models = make_models(n);
+  const auto models = national_models(n, 104, 500, 500, 3);
   std::vector<herd::BatchItem> items;
   for (const auto& m : models) items.push_back({m.get(), herd::options_from(m->spec()), {}});
   herd::BatchOptions bo;

@@ -33,6 +33,7 @@
 #include "herd/engine/simulate.hpp"
 #include "herd/hmc/philox.hpp"
 #include "herd/io/output_store.hpp"
+#include "national_models.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -40,26 +41,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::vector<std::unique_ptr<herd::Model>> make_models(int n, int warmup, int draws) {
-  const std::string dir = std::string(HERD_SOURCE_DIR) + "/configs/examples/";
-  herd::ModelSpec spec = herd::parse_model_config(dir + "national_media.toml");
-  spec.sampler.warmup = warmup;
-  spec.sampler.draws = draws;
-  spec.sampler.chains = 4;
-  const herd::Dataset data = herd::read_dataset(spec);
-  std::vector<std::unique_ptr<herd::Model>> out;
-  for (int i = 0; i < n; ++i) {
-    herd::ModelSpec s = spec;
-    s.name = fmt::format("brand_{:04}", i);
-    const herd::Model base(s, data);
-    herd::Philox rng(herd::stream_key(7, herd::model_id(s.name)), 0, 0, herd::RngUse::kSimulate);
-    std::vector<double> y = data.outcome;
-    for (double& v : y) v *= 1 + 0.05 * rng.normal();
-    out.push_back(std::make_unique<herd::Model>(herd::with_outcome(base, y)));
-  }
-  return out;
-}
 
 // Flops of one log density + gradient of the national shape, counting adds and multiplies of
 // the loops over weeks (an FMA is two) and a transcendental as one: adstock forward (C T L
@@ -155,7 +136,7 @@ int main(int argc, char** argv) {
     // For the NumPyro peer (bench/peers/numpyro/national.py): each model's outcome series, and
     // the first model's log density and gradient at random unconstrained points by name.
     const int n = argc > 3 ? std::stoi(argv[3]) : 1000;
-    const auto models = make_models(n, warmup, draws);
+    const auto models = national_models(n, 0, warmup, draws, 4);
     std::ofstream out(json_path);
     out.precision(17);
     out << "{\n  \"outcome\": \"revenue\",\n  \"models\": [";
@@ -198,7 +179,7 @@ int main(int argc, char** argv) {
 
   if (mode == "gradient" || mode == "all") {
     const std::vector<int> sizes = {1, 10, 100, 1000, 4000};
-    const auto models = make_models(sizes.back(), 10, 10);
+    const auto models = national_models(sizes.back(), 0, 10, 10, 4);
     const double flops = flops_per_gradient(*models[0]);
     const int points = 4, dim = models[0]->dim();
     std::vector<const herd::Model*> all;
@@ -250,7 +231,7 @@ int main(int argc, char** argv) {
   }
 
   if (mode == "e2e" || mode == "all") {
-    const auto models = make_models(e2e_models, warmup, draws);
+    const auto models = national_models(e2e_models, 0, warmup, draws, 4);
     const fs::path dir = fs::temp_directory_path() / "herd_bench_cuda";
     fs::remove_all(dir);
     fs::create_directories(dir);

@@ -164,17 +164,7 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
     out[m].fit.dim = L.models[m]->dim();
     out[m].fit.draws = D;
     out[m].fit.chains.resize(static_cast<size_t>(L.options[m].chains));
-    for (auto& d : out[m].fit.chains) {
-      const size_t n = static_cast<size_t>(D);
-      d.theta.reserve(n * static_cast<size_t>(out[m].fit.dim));
-      d.lp.reserve(n);
-      d.accept_prob.reserve(n);
-      d.step_size.reserve(n);
-      d.energy.reserve(n);
-      d.tree_depth.reserve(n);
-      d.n_leapfrog.reserve(n);
-      d.diverging.reserve(n);
-    }
+    for (auto& d : out[m].fit.chains) d.reserve(static_cast<size_t>(D), static_cast<size_t>(out[m].fit.dim));
   }
   // Sampling in chunks, double-buffered: chunk k runs while chunk k - 1's draws are copied
   // out and appended here.
@@ -190,17 +180,10 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
         ChainDraws& d = out[m].fit.chains[static_cast<size_t>(k)];
         for (int j = 0; j < count; ++j) {
           const size_t slot_row = static_cast<size_t>(j) * static_cast<size_t>(L.n_chains) + c;
-          const double* q = theta + slot_row * stride;
-          d.theta.insert(d.theta.end(), q, q + n);
           const double* f = stats + slot_row * kNumFloatStats;
-          d.lp.push_back(f[kStatLp]);
-          d.accept_prob.push_back(f[kStatAccept]);
-          d.step_size.push_back(f[kStatStep]);
-          d.energy.push_back(f[kStatEnergy]);
           const int* is = ints + slot_row * kNumIntStats;
-          d.tree_depth.push_back(is[kStatDepth]);
-          d.n_leapfrog.push_back(is[kStatLeapfrog]);
-          d.diverging.push_back(static_cast<std::uint8_t>(is[kStatDivergent]));
+          d.append(theta + slot_row * stride, n, f[kStatLp], f[kStatAccept], f[kStatStep], f[kStatEnergy],
+                   is[kStatDepth], is[kStatLeapfrog], is[kStatDivergent] != 0);
         }
       }
     }

@@ -40,39 +40,14 @@ class GpuLanes : public ::testing::TestWithParam<int> {
   }
 };
 
-struct Case {
-  const char* name;
-  Options o;
-};
+using testing::BlockCase;
 
 // Every block alone and all together, as the CPU gradient tests enumerate them.
-std::vector<Case> block_cases() {
-  std::vector<Case> cases;
-  Options base;
-  base.K = 0;
-  base.harmonics = 0;
-  base.trend = false;
-  base.adstock = AdstockType::kNone;
-  base.saturation = SaturationType::kLinear;
-  base.pooling = PoolingType::kUnpooled;
-  base.lift_tests = 0;
-  cases.push_back({"media linear", base});
-  Options o = base; o.trend = true; cases.push_back({"trend", o});
-  o = base; o.harmonics = 2; cases.push_back({"season", o});
-  o = base; o.K = 3; cases.push_back({"controls", o});
-  o = base; o.adstock = AdstockType::kGeometric; cases.push_back({"geometric", o});
-  o = base; o.adstock = AdstockType::kDelayed; cases.push_back({"delayed", o});
-  o = base; o.saturation = SaturationType::kHill; cases.push_back({"hill", o});
-  o = base; o.saturation = SaturationType::kLogistic; cases.push_back({"logistic", o});
-  o = base; o.saturation = SaturationType::kLog; cases.push_back({"log", o});
-  o = base; o.pooling = PoolingType::kCentered; cases.push_back({"centered", o});
-  o = base; o.pooling = PoolingType::kNoncentered; cases.push_back({"noncentered", o});
-  o = base; o.G = 4; cases.push_back({"panel", o});
-  o = base; o.likelihood = LikelihoodType::kStudentT; cases.push_back({"student_t", o});
-  o = base; o.likelihood = LikelihoodType::kLognormal; cases.push_back({"lognormal", o});
-  o = base; o.lift_tests = 2; o.saturation = SaturationType::kHill; cases.push_back({"lift", o});
+std::vector<BlockCase> block_cases() {
+  std::vector<BlockCase> cases = testing::each_block_alone();
+  Options o;
   cases.push_back({"everything", Options{}});
-  o = Options{}; o.G = 3; o.pooling = PoolingType::kCentered; o.adstock = AdstockType::kDelayed;
+  o.G = 3; o.pooling = PoolingType::kCentered; o.adstock = AdstockType::kDelayed;
   cases.push_back({"panel centered delayed", o});
   return cases;
 }
@@ -80,7 +55,7 @@ std::vector<Case> block_cases() {
 template <class Real>
 void compare_gradients(double tol, int lanes) {
   const int points = 16;
-  for (const Case& c : block_cases()) {
+  for (const BlockCase& c : block_cases()) {
     const Model m = make_model(c.o, 21);
     const int n = m.dim();
     std::mt19937_64 rng(5);
@@ -109,14 +84,13 @@ TEST_P(GpuLanes, GradientMatchesCpuFloat) { compare_gradients<float>(1e-4, GetPa
 
 TEST_P(GpuLanes, GradientOfManyModelsAtOnce) {
   // Models of different sizes in one launch: each point is its own model's.
-  std::vector<std::unique_ptr<Model>> models;
-  std::vector<const Model*> ptrs;
+  testing::OwnedModels models;
   int stride = 0;
-  for (const Case& c : block_cases()) {
-    models.push_back(std::make_unique<Model>(make_model(c.o, 3)));
-    ptrs.push_back(models.back().get());
-    stride = std::max(stride, models.back()->dim());
+  for (const BlockCase& c : block_cases()) {
+    models.add(make_model(c.o, 3));
+    stride = std::max(stride, models.models.back()->dim());
   }
+  const std::vector<const Model*> ptrs = models.ptrs();
   const int points = 3;
   std::vector<double> theta(ptrs.size() * points * static_cast<size_t>(stride), 0.1);
   const CudaGradient gpu = cuda_log_density_grad(ptrs, false, points, theta, 0, GetParam());
@@ -129,14 +103,8 @@ TEST_P(GpuLanes, GradientOfManyModelsAtOnce) {
     }
 }
 
-struct Wave {
-  std::vector<std::unique_ptr<Model>> models;
+struct Wave : testing::OwnedModels {
   std::vector<SamplerOptions> options;
-  std::vector<const Model*> ptrs() const {
-    std::vector<const Model*> p;
-    for (const auto& m : models) p.push_back(m.get());
-    return p;
-  }
 };
 
 TEST_P(GpuLanes, First20TransitionsMatchCpu) {
@@ -149,7 +117,7 @@ TEST_P(GpuLanes, First20TransitionsMatchCpu) {
   b.G = 2;
   b.adstock = AdstockType::kDelayed;
   for (const Options& o : {a, b}) {
-    w.models.push_back(std::make_unique<Model>(make_model(o, 9)));
+    w.add(make_model(o, 9));
     SamplerOptions so;
     so.chains = 4;
     so.warmup = 0;
@@ -211,7 +179,7 @@ TEST_F(Gpu, ExampleBatchMatchesCpuWithinMcse) {
   const RunSpec run = parse_run(std::string(HERD_SOURCE_DIR) + "/configs/examples/example.toml");
   Wave w;
   for (const RunModel& rm : run.models) {
-    w.models.push_back(std::make_unique<Model>(rm.spec, read_dataset(rm.spec)));
+    w.add(Model(rm.spec, read_dataset(rm.spec)));
     SamplerOptions o = options_from(rm.spec);
     o.chains = 4;
     o.warmup = 300;
@@ -235,7 +203,7 @@ TEST_F(Gpu, Float32FitMatchesFloat64) {
   Wave w;
   Options o;
   o.T = 60;
-  w.models.push_back(std::make_unique<Model>(make_model(o, 17)));
+  w.add(make_model(o, 17));
   SamplerOptions so;
   so.warmup = 300;
   so.draws = 400;

@@ -49,6 +49,31 @@ struct ChainDraws {
   std::vector<double> inv_metric;  // the metric it sampled with
   double final_step_size = 0;
   long long gradient_evals = 0;    // warmup and sampling, step-size searches included
+
+  /// Room for `draws` draws of `dim` coordinates.
+  void reserve(size_t draws, size_t dim) {
+    theta.reserve(draws * dim);
+    lp.reserve(draws);
+    accept_prob.reserve(draws);
+    step_size.reserve(draws);
+    energy.reserve(draws);
+    tree_depth.reserve(draws);
+    n_leapfrog.reserve(draws);
+    diverging.reserve(draws);
+  }
+
+  /// Appends one NUTS draw: its coordinates q[0..dim) and its statistics.
+  void append(const double* q, size_t dim, double lp_, double accept, double step, double energy_, int depth,
+              int leapfrogs, bool divergent) {
+    theta.insert(theta.end(), q, q + dim);
+    lp.push_back(lp_);
+    accept_prob.push_back(accept);
+    step_size.push_back(step);
+    energy.push_back(energy_);
+    tree_depth.push_back(depth);
+    n_leapfrog.push_back(leapfrogs);
+    diverging.push_back(divergent ? 1 : 0);
+  }
 };
 
 /// What sampling one model produced.
@@ -210,17 +235,7 @@ FitResult run_nuts(const Target& target, int dim, int target_scratch, const Samp
   std::sort(stops.begin(), stops.end());
   stops.erase(std::unique(stops.begin(), stops.end()), stops.end());
 
-  for (auto& d : out.chains) {
-    const size_t m = static_cast<size_t>(opt.draws);
-    d.theta.reserve(m * n);
-    d.lp.reserve(m);
-    d.accept_prob.reserve(m);
-    d.step_size.reserve(m);
-    d.energy.reserve(m);
-    d.tree_depth.reserve(m);
-    d.n_leapfrog.reserve(m);
-    d.diverging.reserve(m);
-  }
+  for (auto& d : out.chains) d.reserve(static_cast<size_t>(opt.draws), n);
 
   int it = 0, window = 0;
   for (int stop : stops) {
@@ -240,14 +255,7 @@ FitResult run_nuts(const Target& target, int dim, int target_scratch, const Samp
           if (i == opt.warmup - 1) s.eps = s.da.final_stepsize();
           continue;
         }
-        d.theta.insert(d.theta.end(), s.q.begin(), s.q.end());
-        d.lp.push_back(s.lp);
-        d.accept_prob.push_back(st.accept_prob);
-        d.step_size.push_back(s.eps);
-        d.energy.push_back(st.energy);
-        d.tree_depth.push_back(st.depth);
-        d.n_leapfrog.push_back(st.n_leapfrog);
-        d.diverging.push_back(st.divergent ? 1 : 0);
+        d.append(s.q.data(), n, s.lp, st.accept_prob, s.eps, st.energy, st.depth, st.n_leapfrog, st.divergent);
       }
     });
     it = stop + 1;

@@ -15,14 +15,8 @@ namespace {
 using testing::make_model;
 using testing::Options;
 
-struct Wave3 {
-  std::vector<std::unique_ptr<Model>> models;
+struct Wave3 : testing::OwnedModels {
   std::vector<SamplerOptions> options;
-  std::vector<const Model*> ptrs() const {
-    std::vector<const Model*> p;
-    for (const auto& m : models) p.push_back(m.get());
-    return p;
-  }
 };
 
 // Three models of different dims and chain counts; one with per-chain metrics.
@@ -45,7 +39,7 @@ Wave3 three_models(int warmup, int draws) {
   const Options opts[3] = {a, b, c};
   const int chains[3] = {2, 3, 1};
   for (int i = 0; i < 3; ++i) {
-    w.models.push_back(std::make_unique<Model>(make_model(opts[i], 100 + static_cast<std::uint64_t>(i))));
+    w.add(make_model(opts[i], 100 + static_cast<std::uint64_t>(i)));
     SamplerOptions o;
     o.chains = chains[i];
     o.warmup = warmup;

@@ -1,7 +1,9 @@
 #pragma once
 // Random models for the model tests: any combination of blocks, with data generated in code.
+#include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "herd/data/dataset.hpp"
 #include "herd/model/model.hpp"
@@ -107,5 +109,51 @@ inline Model make_model(const Options& o, std::uint64_t seed) {
   }
   return Model(spec, d);
 }
+
+/// A named model shape.
+struct BlockCase {
+  const char* name;
+  Options o;
+};
+
+/// Each block alone: a model with only that block beyond intercept and sigma.
+inline std::vector<BlockCase> each_block_alone() {
+  std::vector<BlockCase> cases;
+  Options base;
+  base.K = 0;
+  base.harmonics = 0;
+  base.trend = false;
+  base.adstock = AdstockType::kNone;
+  base.saturation = SaturationType::kLinear;
+  base.pooling = PoolingType::kUnpooled;
+  base.lift_tests = 0;
+  cases.push_back({"media linear", base});
+  Options o = base; o.trend = true; cases.push_back({"trend", o});
+  o = base; o.harmonics = 2; cases.push_back({"season", o});
+  o = base; o.K = 3; cases.push_back({"controls", o});
+  o = base; o.adstock = AdstockType::kGeometric; cases.push_back({"geometric", o});
+  o = base; o.adstock = AdstockType::kDelayed; cases.push_back({"delayed", o});
+  o = base; o.saturation = SaturationType::kHill; cases.push_back({"hill", o});
+  o = base; o.saturation = SaturationType::kLogistic; cases.push_back({"logistic", o});
+  o = base; o.saturation = SaturationType::kLog; cases.push_back({"log", o});
+  o = base; o.pooling = PoolingType::kCentered; cases.push_back({"centered", o});
+  o = base; o.pooling = PoolingType::kNoncentered; cases.push_back({"noncentered", o});
+  o = base; o.G = 4; cases.push_back({"panel", o});
+  o = base; o.likelihood = LikelihoodType::kStudentT; cases.push_back({"student_t", o});
+  o = base; o.likelihood = LikelihoodType::kLognormal; cases.push_back({"lognormal", o});
+  o = base; o.lift_tests = 2; o.saturation = SaturationType::kHill; cases.push_back({"lift", o});
+  return cases;
+}
+
+/// Models that hand out views into themselves (never moved), and their pointers.
+struct OwnedModels {
+  std::vector<std::unique_ptr<Model>> models;
+  void add(Model m) { models.push_back(std::make_unique<Model>(std::move(m))); }
+  std::vector<const Model*> ptrs() const {
+    std::vector<const Model*> p;
+    for (const auto& m : models) p.push_back(m.get());
+    return p;
+  }
+};
 
 }  // namespace herd::testing

@@ -108,35 +108,7 @@ TEST(GradientBoundaries, NearSupportEdges) {
 
 // Each block alone: a model with only that block beyond intercept and sigma.
 TEST(GradientBlocks, EachBlockAlone) {
-  struct Case {
-    const char* name;
-    Options o;
-  };
-  std::vector<Case> cases;
-  Options base;
-  base.K = 0;
-  base.harmonics = 0;
-  base.trend = false;
-  base.adstock = AdstockType::kNone;
-  base.saturation = SaturationType::kLinear;
-  base.pooling = PoolingType::kUnpooled;
-  base.lift_tests = 0;
-  cases.push_back({"media linear", base});
-  Options o = base; o.trend = true; cases.push_back({"trend", o});
-  o = base; o.harmonics = 2; cases.push_back({"season", o});
-  o = base; o.K = 3; cases.push_back({"controls", o});
-  o = base; o.adstock = AdstockType::kGeometric; cases.push_back({"geometric", o});
-  o = base; o.adstock = AdstockType::kDelayed; cases.push_back({"delayed", o});
-  o = base; o.saturation = SaturationType::kHill; cases.push_back({"hill", o});
-  o = base; o.saturation = SaturationType::kLogistic; cases.push_back({"logistic", o});
-  o = base; o.saturation = SaturationType::kLog; cases.push_back({"log", o});
-  o = base; o.pooling = PoolingType::kCentered; cases.push_back({"centered", o});
-  o = base; o.pooling = PoolingType::kNoncentered; cases.push_back({"noncentered", o});
-  o = base; o.G = 4; cases.push_back({"panel", o});
-  o = base; o.likelihood = LikelihoodType::kStudentT; cases.push_back({"student_t", o});
-  o = base; o.likelihood = LikelihoodType::kLognormal; cases.push_back({"lognormal", o});
-  o = base; o.lift_tests = 2; o.saturation = SaturationType::kHill; cases.push_back({"lift", o});
-  for (const auto& c : cases) {
+  for (const auto& c : testing::each_block_alone()) {
     const Model m = make_model(c.o, 11);
     const GradientCheck r = check_gradient<double>(m, 4, 3);
     EXPECT_GE(r.points, 3) << c.name;
