@@ -104,15 +104,9 @@ FittedModel restore_model(const ModelOutput& out, const std::string& file) {
   };
   std::vector<Source> src;
   for (const auto& p : m.params()) {
-    const auto open = p.name.find('[');
-    const std::string stem = p.name.substr(0, open);
+    const std::string& stem = p.stem;
     const Variable& v = need_var(post, stem, file, out.name);
-    std::vector<std::string> parts;
-    if (open != std::string::npos) {
-      std::stringstream ss(p.name.substr(open + 1, p.name.size() - open - 2));
-      std::string part;
-      while (std::getline(ss, part, ',')) parts.push_back(part);
-    }
+    const std::vector<std::string>& parts = p.parts;
     if (parts.size() + 2 != v.dims.size())
       throw std::runtime_error(file + ": " + out.name + "/posterior/" + stem + " does not match " + p.name);
     size_t inner = 1, pos = 0;
@@ -662,7 +656,7 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
     o << ",beta_contraction,prior_dominated\n";
     for (size_t c = 0; c < C; ++c) {
       const double con = beta_contraction(c);
-      o << a.channels[c] << ',' << num(a.current_spend[c]) << ',' << num(a.total_spend[c]) << ','
+      o << csv_field(a.channels[c]) << ',' << num(a.current_spend[c]) << ',' << num(a.total_spend[c]) << ','
         << num(a.reference_spend[c]) << ',' << stats(a.contribution_total[c]) << ',' << stats(a.contribution_share[c])
         << ',' << stats(a.roi[c]) << ',' << stats(a.cost_per_outcome[c]) << ',' << stats(a.marginal_roi[c]) << ','
         << stats(a.diminishing_point[c]) << ',' << num(a.p_beyond[c]) << ',' << stats(a.saturation[c]) << ','
@@ -677,7 +671,7 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
     for (size_t t = 0; t < a.weeks.size(); ++t) {
       const std::string w = a.week_units.empty() ? std::to_string(a.weeks[t]) : iso_date(a.weeks[t]);
       o << w << ",baseline," << stats(a.baseline[t]) << '\n';
-      for (size_t c = 0; c < C; ++c) o << w << ',' << a.channels[c] << ',' << stats(a.contribution[t][c]) << '\n';
+      for (size_t c = 0; c < C; ++c) o << w << ',' << csv_field(a.channels[c]) << ',' << stats(a.contribution[t][c]) << '\n';
     }
     write_file_atomically((fs::path(dir) / "contributions.csv").string(), o.str());
   }
@@ -686,21 +680,21 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
     o << "channel,spend,mean,hdi_3%,hdi_97%\n";
     for (size_t c = 0; c < C; ++c)
       for (size_t p = 0; p < a.curve_spend[c].size(); ++p)
-        o << a.channels[c] << ',' << num(a.curve_spend[c][p]) << ',' << stats(a.curve[c][p]) << '\n';
+        o << csv_field(a.channels[c]) << ',' << num(a.curve_spend[c][p]) << ',' << stats(a.curve[c][p]) << '\n';
     write_file_atomically((fs::path(dir) / "response_curves.csv").string(), o.str());
   }
   {
     std::ostringstream o;
     o << "channel,lag,mean,hdi_3%,hdi_97%\n";
     for (size_t c = 0; c < C; ++c)
-      for (size_t l = 0; l < a.adstock[c].size(); ++l) o << a.channels[c] << ',' << l << ',' << stats(a.adstock[c][l]) << '\n';
+      for (size_t l = 0; l < a.adstock[c].size(); ++l) o << csv_field(a.channels[c]) << ',' << l << ',' << stats(a.adstock[c][l]) << '\n';
     write_file_atomically((fs::path(dir) / "adstock.csv").string(), o.str());
   }
   {
     std::ostringstream o;
     o << "parameter,prior_mean,prior_sd,posterior_mean,posterior_sd,contraction,shift,prior_dominated\n";
     for (const auto& p : a.priors)
-      o << p.parameter << ',' << num(p.prior_mean) << ',' << num(p.prior_sd) << ',' << num(p.post_mean) << ','
+      o << csv_field(p.parameter) << ',' << num(p.prior_mean) << ',' << num(p.prior_sd) << ',' << num(p.post_mean) << ','
         << num(p.post_sd) << ',' << num(p.contraction) << ',' << num(p.shift) << ',' << (p.prior_dominated() ? 1 : 0)
         << '\n';
     write_file_atomically((fs::path(dir) / "priors.csv").string(), o.str());

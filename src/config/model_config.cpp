@@ -19,6 +19,7 @@
 
 #include "herd/core/error.hpp"
 #include "model_config_detail.hpp"
+#include "herd/config/limits.hpp"
 
 namespace herd {
 namespace {
@@ -52,13 +53,28 @@ bool open_unit(double v) { return v > 0 && v < 1; }
 // ---------------------------------------------------------------------------------------------
 // Sections
 
+}  // namespace
+
+std::string model_name_problem(const std::string& name) {
+  if (name.find('/') != std::string::npos) return "expected a name without '/', found " + in_quotes(name);
+  // "." and ".." are the group itself and its parent in HDF5 paths.
+  if (name == "." || name == "..") return in_quotes(name) + " cannot name a model";
+  if (name.size() > kMaxNameLength)
+    return "at most " + std::to_string(kMaxNameLength) + " characters, found " + std::to_string(name.size());
+  for (char c : name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "a name cannot hold control characters";
+  return "";
+}
+
+namespace {
+
 void read_name(const Reader& r, const toml::table& root, ModelSpec& spec) {
   const toml::node* n = root.get("name");
   if (!n) return;
   spec.name = r.nonempty_string(*n, "name");
   // The name becomes an HDF5 group; a slash would silently nest it.
-  if (spec.name.find('/') != std::string::npos)
-    r.fail(*n, "`name`: expected a name without '/', found " + in_quotes(spec.name));
+  const std::string problem = model_name_problem(spec.name);
+  if (!problem.empty()) r.fail(*n, "`name`: " + problem);
 }
 
 void read_data(const Reader& r, const toml::table& root, const std::filesystem::path& base_dir, DataSpec& d) {
@@ -178,8 +194,15 @@ void read_small_sections(const Reader& r, const toml::table& root, ModelSpec& sp
     r.check_keys(*t, "seasonality", {"period", "harmonics"});
     if (const toml::node* n = t->get("period"))
       spec.season_period = r.number(*n, "seasonality.period", positive, "a number > 0");
-    if (const toml::node* n = t->get("harmonics"))
-      spec.season_harmonics = r.small_int(*n, "seasonality.harmonics", 0, INT_MAX);
+    if (const toml::node* n = t->get("harmonics")) {
+      spec.season_harmonics = r.small_int(*n, "seasonality.harmonics", 0, kMaxHarmonics);
+      // Past period / 2 a sine repeats a lower one with its sign flipped: not identifiable.
+      const int nyquist = static_cast<int>(spec.season_period / 2);
+      if (spec.season_harmonics > std::max(1, nyquist))
+        r.fail(*n, "`seasonality.harmonics`: at most period / 2 = " + std::to_string(std::max(1, nyquist)) +
+                       " for period " + toml_double(spec.season_period) + ", found " +
+                       std::to_string(spec.season_harmonics));
+    }
   }
   if (const toml::table* t = r.table(&root, "", "trend")) {
     r.check_keys(*t, "trend", {"type"});
@@ -243,9 +266,9 @@ void read_sampler(const Reader& r, const toml::table& root, SamplerSpec& s) {
     if (s.algorithm != "nuts" && s.algorithm != "chees")
       r.fail(*n, "`sampler.algorithm`: expected one of \"nuts\", \"chees\", found " + in_quotes(s.algorithm));
   }
-  if (const toml::node* n = t->get("chains")) s.chains = r.small_int(*n, "sampler.chains", 1, INT_MAX);
-  if (const toml::node* n = t->get("warmup")) s.warmup = r.small_int(*n, "sampler.warmup", 0, INT_MAX);
-  if (const toml::node* n = t->get("draws")) s.draws = r.small_int(*n, "sampler.draws", 1, INT_MAX);
+  if (const toml::node* n = t->get("chains")) s.chains = r.small_int(*n, "sampler.chains", 1, kMaxChains);
+  if (const toml::node* n = t->get("warmup")) s.warmup = r.small_int(*n, "sampler.warmup", 0, kMaxIterations);
+  if (const toml::node* n = t->get("draws")) s.draws = r.small_int(*n, "sampler.draws", 1, kMaxIterations);
   if (const toml::node* n = t->get("target_accept"))
     s.target_accept = r.number(*n, "sampler.target_accept", open_unit, "a number in (0, 1)");
   if (const toml::node* n = t->get("max_depth")) s.max_depth = r.small_int(*n, "sampler.max_depth", 1, 15);

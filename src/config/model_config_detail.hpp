@@ -206,6 +206,9 @@ toml::table parse_toml(std::string_view text, const std::string& source);
 ModelSpec parse_model_table(const toml::table& root, const std::string& source, const std::filesystem::path& base_dir,
                             std::string default_name);
 
+/// A dotted sweep key's segments; a segment in double quotes may hold dots.
+std::vector<std::string> key_segments(const std::string& key, const Reader& w, const toml::key& at);
+
 // Puts `value` at the dotted `key` of a config table, creating tables on the way; an integer
 // segment indexes an array of tables (lift_tests.0.lift). Errors point at `at` (the key in the
 // run or study file). Shared by [[sweeps]] and study variants.

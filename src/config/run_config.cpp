@@ -1,4 +1,5 @@
 #include "herd/config/run_config.hpp"
+#include "herd/config/limits.hpp"
 
 #include <fmt/format.h>
 #include <glob.h>
@@ -84,7 +85,8 @@ void read_model_entry(const Reader& w, const toml::table* m, const std::string& 
       ModelSpec spec = parse_model_config(file);
       if (name) {
         spec.name = w.nonempty_string(*name, at + ".name");
-        if (spec.name.find('/') != std::string::npos) w.fail(*name, "`" + at + ".name`: a name cannot hold '/'");
+        const std::string problem = model_name_problem(spec.name);
+        if (!problem.empty()) w.fail(*name, "`" + at + ".name`: " + problem);
       }
       run.models.push_back({std::move(spec), ""});
       return;
@@ -168,20 +170,26 @@ void read_sweep_entry(const Reader& w, const toml::table* sw, const std::string&
       const std::string key(k->str());
       const toml::array* a = v->as_array();
       if (!a || a->empty()) w.fail(*v, "sweep key `" + key + "`: expected a non-empty array of values");
-      const std::string last = key.substr(key.rfind('.') + 1);
-      axes.push_back({k, a, last});
+      axes.push_back({k, a, detail::key_segments(key, w, *k).back()});
     }
     if (axes.empty()) w.fail(*sw, "`" + at + "`: no keys to sweep over (e.g. \"priors.beta_sigma\" = [...])");
     // The last segment names a key in model names, unless two keys share it.
     std::vector<std::string> full;
     for (const auto& x : axes) full.push_back(name_part(std::string(x.key->str())));
+    std::vector<std::string> last;
+    for (const auto& x : axes) last.push_back(x.label);
     for (size_t x = 0; x < axes.size(); ++x)
       for (size_t y = 0; y < axes.size(); ++y)
-        if (x != y && axes[x].key->str().substr(axes[x].key->str().rfind('.') + 1) ==
-                          axes[y].key->str().substr(axes[y].key->str().rfind('.') + 1))
-          axes[x].label = full[x];
+        if (x != y && last[x] == last[y]) axes[x].label = full[x];
+    // Counted against the cap as it grows: a product of many axes must not wrap around.
     size_t points = 1;
-    for (const auto& x : axes) points *= x.values->size();
+    for (const auto& x : axes) {
+      if (x.values->size() > (kMaxModels - run.models.size()) / points)
+        w.fail(*sw, "`" + at + "`: the sweep has more points than the " + std::to_string(kMaxModels) +
+                        " models a run may hold (with the " + std::to_string(run.models.size()) +
+                        " before it); split it over several run files");
+      points *= x.values->size();
+    }
     std::vector<size_t> idx(axes.size(), 0);
     for (size_t p = 0; p < points; ++p) {
       // The last key varies fastest, as in nested loops written in file order.
@@ -216,19 +224,34 @@ void read_sweep_entry(const Reader& w, const toml::table* sw, const std::string&
 
 namespace detail {
 
+// A dotted sweep key's segments. As in TOML itself, a segment in double quotes may hold dots
+// (`media.pooling.multipliers."a.b"` addresses channel a.b).
+std::vector<std::string> key_segments(const std::string& key, const Reader& w, const toml::key& at) {
+  std::vector<std::string> segs(1);
+  std::vector<bool> quoted(1, false);
+  bool in_quotes = false;
+  for (char c : key) {
+    if (c == '"') {
+      in_quotes = !in_quotes;
+      quoted.back() = true;
+    } else if (c == '.' && !in_quotes) {
+      segs.emplace_back();
+      quoted.push_back(false);
+    } else {
+      segs.back() += c;
+    }
+  }
+  if (in_quotes) w.fail(at.source(), "sweep key `" + key + "`: a quote opened in the key is not closed");
+  for (size_t i = 0; i < segs.size(); ++i)
+    if (segs[i].empty() && !quoted[i]) w.fail(at.source(), "sweep key `" + key + "`: empty segment in the dotted key");
+  return segs;
+}
+
 // Puts `value` at the dotted `key` of a config table, creating tables on the way; an
 // integer segment indexes an array of tables (lift_tests.0.lift).
 void set_dotted(toml::table& root, const std::string& key, const toml::node& value, const Reader& w,
                 const toml::key& at) {
-  std::vector<std::string> segs(1);
-  for (char c : key) {
-    if (c == '.')
-      segs.emplace_back();
-    else
-      segs.back() += c;
-  }
-  if (std::any_of(segs.begin(), segs.end(), [](const std::string& s) { return s.empty(); }))
-    w.fail(at.source(), "sweep key `" + key + "`: empty segment in the dotted key");
+  const std::vector<std::string> segs = key_segments(key, w, at);
   toml::node* cur = &root;
   for (size_t i = 0; i + 1 < segs.size(); ++i) {
     const std::string& s = segs[i];

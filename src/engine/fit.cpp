@@ -52,6 +52,13 @@ std::vector<std::string> output_names(const Model& model) {
   return names;
 }
 
+std::vector<OutputLabel> output_labels(const Model& model) {
+  std::vector<OutputLabel> out;
+  for (const auto& p : model.params()) out.push_back({p.stem, p.parts});
+  for (int c : derived_beta_channels(model)) out.push_back({"beta", {model.dataset().channels[static_cast<size_t>(c)]}});
+  return out;
+}
+
 void outputs(const Model& model, const double* theta, double* out) {
   const std::vector<double> v = model.constrain(theta);
   std::copy(v.begin(), v.end(), out);

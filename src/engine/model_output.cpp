@@ -129,22 +129,11 @@ std::vector<Coord> label_coords(const Model& model) {
   return out;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out(1);
-  for (char ch : s) {
-    if (ch == sep)
-      out.emplace_back();
-    else
-      out.back() += ch;
-  }
-  return out;
-}
-
 // One posterior variable: a family stem ("beta") and where each of its elements sits.
 struct Stem {
   std::string name;
-  std::vector<std::string> labels;  // "meta", "geo1,tv", "" for scalars
-  std::vector<size_t> index;        // position in the outputs() row
+  std::vector<std::vector<std::string>> parts;  // {"meta"}, {"geo1", "tv"}, {} for scalars
+  std::vector<size_t> index;                    // position in the outputs() row
 };
 
 // Lays the stems' labels on dimensions: a label set equal to a known coordinate uses it
@@ -154,10 +143,10 @@ void add_posterior_var(DataGroup& post, const Stem& st, const std::vector<Coord>
   Variable v;
   v.name = st.name;
   v.dims = {"chain", "draw"};
-  const bool scalar = st.labels.size() == 1 && st.labels[0].empty();
-  std::vector<std::vector<std::string>> parts;
-  for (const auto& l : st.labels) parts.push_back(split(l, ','));
-  const size_t k = scalar ? 0 : parts[0].size();
+  const std::vector<std::vector<std::string>>& parts = st.parts;
+  const size_t k = parts[0].size();
+  for (const auto& p : parts)
+    if (p.size() != k) throw std::logic_error("posterior variable " + st.name + ": elements of different ranks");
   std::vector<std::vector<std::string>> axis_labels(k);
   for (size_t j = 0; j < k; ++j) {
     std::vector<std::string> seen;
@@ -183,11 +172,11 @@ void add_posterior_var(DataGroup& post, const Stem& st, const std::vector<Coord>
   }
   size_t inner = 1;
   for (const auto& a : axis_labels) inner *= a.size();
-  if (inner != st.labels.size())
+  if (inner != parts.size())
     throw std::logic_error("posterior variable " + st.name + ": labels do not fill its dimensions");
   // Element position of each label in the row-major inner block.
-  std::vector<size_t> slot(st.labels.size());
-  for (size_t e = 0; e < st.labels.size(); ++e) {
+  std::vector<size_t> slot(parts.size());
+  for (size_t e = 0; e < parts.size(); ++e) {
     size_t pos = 0;
     for (size_t j = 0; j < k; ++j) {
       const auto& a = axis_labels[j];
@@ -197,7 +186,7 @@ void add_posterior_var(DataGroup& post, const Stem& st, const std::vector<Coord>
   }
   v.values.assign(static_cast<size_t>(chains) * static_cast<size_t>(draws) * inner, 0);
   for (size_t r = 0; r < rows.size(); ++r)
-    for (size_t e = 0; e < st.labels.size(); ++e) v.values[r * inner + slot[e]] = rows[r][st.index[e]];
+    for (size_t e = 0; e < parts.size(); ++e) v.values[r * inner + slot[e]] = rows[r][st.index[e]];
   post.vars.push_back(std::move(v));
 }
 
@@ -240,6 +229,16 @@ void add_model_attrs(ModelOutput& out, const Model& model, const SamplerOptions&
   if (!warnings.empty()) out.text_attrs["warnings"] = warnings;
 }
 
+std::string nonfinite_variable(const ModelOutput& out) {
+  // sample_stats may hold an infinite energy error at a divergence: that is information.
+  for (const char* group : {"posterior", "log_likelihood"})
+    if (const DataGroup* g = out.group(group))
+      for (const auto& v : g->vars)
+        if (!std::all_of(v.values.begin(), v.values.end(), [](double x) { return std::isfinite(x); }))
+          return std::string(group) + "/" + v.name;
+  return "";
+}
+
 ModelOutput failed_output(const Model& model, const SamplerOptions& options, const std::string& reason,
                           double seconds) {
   ModelOutput out;
@@ -271,17 +270,16 @@ ModelOutput build_output(const Model& model, const FitResult& fit, const Sampler
     for (int i = 0; i < D; ++i)
       outputs(model, &fit.chains[static_cast<size_t>(c)].theta[static_cast<size_t>(i) * static_cast<size_t>(fit.dim)],
               rows[static_cast<size_t>(c) * static_cast<size_t>(D) + static_cast<size_t>(i)].data());
+  const auto labels = output_labels(model);
   std::vector<Stem> stems;
-  for (size_t i = 0; i < names.size(); ++i) {
-    const auto open = names[i].find('[');
-    const std::string stem = names[i].substr(0, open);
-    const std::string label = open == std::string::npos ? "" : names[i].substr(open + 1, names[i].size() - open - 2);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const std::string& stem = labels[i].stem;
     auto it = std::find_if(stems.begin(), stems.end(), [&](const Stem& s) { return s.name == stem; });
     if (it == stems.end()) {
       stems.push_back({stem, {}, {}});
       it = stems.end() - 1;
     }
-    it->labels.push_back(label);
+    it->parts.push_back(labels[i].parts);
     it->index.push_back(i);
   }
   DataGroup post = data_group("posterior");

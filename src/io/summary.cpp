@@ -10,6 +10,7 @@
 #include <ostream>
 
 #include "herd/core/error.hpp"
+#include "herd/core/files.hpp"
 #include "herd/io/hdf5_file.hpp"
 
 namespace herd {
@@ -180,16 +181,10 @@ void write_summary_csv(const std::string& path, const std::vector<ModelReport>& 
     std::ofstream f(tmp);
     if (!f) throw InputError(located(path, 0, 0, "cannot write the summary CSV (missing folder or no permission?)"));
     f << "model,parameter,mean,sd,hdi_3%,hdi_97%,mcse_mean,mcse_sd,ess_bulk,ess_tail,r_hat,contraction,prior_dominated\n";
-    auto quoted = [](const std::string& s) {
-      if (s.find_first_of(",\"\n") == std::string::npos) return s;
-      std::string q = "\"";
-      for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-      return q + "\"";
-    };
     for (const auto& r : reports)
       for (const auto& p : r.params) {
         const Summary& s = p.s;
-        f << quoted(r.name) << "," << quoted(p.parameter) << "," << num(s.mean) << "," << num(s.sd) << ","
+        f << csv_field(r.name) << "," << csv_field(p.parameter) << "," << num(s.mean) << "," << num(s.sd) << ","
           << num(s.hdi_low) << "," << num(s.hdi_high) << "," << num(s.mcse_mean) << "," << num(s.mcse_sd) << ","
           << num(s.ess_bulk) << "," << num(s.ess_tail) << "," << num(s.r_hat) << ","
           << (r.prior_checked ? num(p.contraction) : "") << ","
@@ -212,7 +207,7 @@ void write_draws_csv(const std::string& path, const ModelOutput& m) {
     std::ofstream f(tmp);
     if (!f) throw InputError(located(path, 0, 0, "cannot write the draws file (missing folder or no permission?)"));
     f << "chain,draw,lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__";
-    for (const auto& p : params) f << ",\"" << p.label << "\"";
+    for (const auto& p : params) f << "," << csv_field(p.label);
     f << "\n";
     for (int c = 0; c < C; ++c)
       for (int d = 0; d < D; ++d) {

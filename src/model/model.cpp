@@ -127,9 +127,15 @@ void Model::build_layout() {
   v.panel = panel;
 
   params_.clear();
+  auto add_parts = [&](const std::string& family, const std::string& name, std::vector<std::string> parts, Support s,
+                       Distribution prior) {
+    std::string label;
+    for (const auto& p : parts) label += (label.empty() ? "" : ",") + p;
+    params_.push_back({label.empty() ? name : name + "[" + label + "]", family, label, s, prior, name, std::move(parts)});
+  };
   auto add = [&](const std::string& family, const std::string& name, const std::string& label, Support s,
                  Distribution prior) {
-    params_.push_back({label.empty() ? name : name + "[" + label + "]", family, label, s, prior});
+    add_parts(family, name, label.empty() ? std::vector<std::string>{} : std::vector<std::string>{label}, s, prior);
   };
   auto block = [&](int& offset) { offset = static_cast<int>(params_.size()); };
   const std::vector<std::string>& ch = d.channels;
@@ -178,7 +184,7 @@ void Model::build_layout() {
     for (int c = 0; c < d.C; ++c) add("beta_tau", "beta_tau", ch[c], kPositive, pr.get("beta_tau", ch[c]));
     block(v.o_geo_z);
     for (int g = 0; g < d.G; ++g)
-      for (int c = 0; c < d.C; ++c) add("", "beta_geo_z", d.geos[g] + "," + ch[c], kReal, kStdNormal);
+      for (int c = 0; c < d.C; ++c) add_parts("", "beta_geo_z", {d.geos[g], ch[c]}, kReal, kStdNormal);
   }
   v.o_decay = v.o_peak = -1;
   if (m.adstock.type != AdstockType::kNone) {

@@ -115,13 +115,8 @@ void write_compare_csv(const std::string& path, const std::vector<CompareRow>& r
   std::string text =
       "data_group,model,sweep,rank,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,recovery_rmse,"
       "recovery_rank\n";
-  auto q = [](const std::string& s) {
-    std::string o = "\"";
-    for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return o + "\"";
-  };
   for (const auto& r : rows)
-    text += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.data_group, q(r.model), q(r.sweep), r.rank, r.loo.elpd_loo,
+    text += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.data_group, csv_field(r.model), csv_field(r.sweep), r.rank, r.loo.elpd_loo,
                         r.loo.se, r.elpd_diff, r.se_diff, r.loo.p_loo, r.loo.looic, r.loo.n_bad_k, r.loo.k_threshold,
                         std::isfinite(r.recovery) ? fmt::format("{}", r.recovery) : std::string("nan"), r.recovery_rank);
   write_file_atomically(path, text);

@@ -478,7 +478,7 @@ void write_study_csv(const std::string& path, const std::vector<StudyRow>& rows)
   std::ostringstream o;
   o << "variant,parameter,truth,estimate_mean,pct_diff,coverage_94,width_mean,rmse,replicates\n";
   for (const auto& r : rows)
-    o << r.variant << "," << r.parameter << "," << csv_num(r.truth) << "," << csv_num(r.estimate_mean) << ","
+    o << csv_field(r.variant) << "," << csv_field(r.parameter) << "," << csv_num(r.truth) << "," << csv_num(r.estimate_mean) << ","
       << csv_num(r.pct_diff) << "," << csv_num(r.coverage) << "," << csv_num(r.width) << "," << csv_num(r.rmse) << ","
       << r.replicates << "\n";
   write_file_atomically(path, o.str());
@@ -488,7 +488,7 @@ void write_replicates_csv(const std::string& path, const std::vector<StudyEstima
   std::ostringstream o;
   o << "variant,parameter,replicate,truth,estimate,hdi_low,hdi_high\n";
   for (const auto& e : est)
-    o << e.variant << "," << e.parameter << "," << e.replicate << "," << csv_num(e.truth) << "," << csv_num(e.estimate)
+    o << csv_field(e.variant) << "," << csv_field(e.parameter) << "," << e.replicate << "," << csv_num(e.truth) << "," << csv_num(e.estimate)
       << "," << csv_num(e.low) << "," << csv_num(e.high) << "\n";
   write_file_atomically(path, o.str());
 }

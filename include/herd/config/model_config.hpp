@@ -8,6 +8,9 @@
 
 namespace herd {
 
+/// Why `name` cannot name a model (a '/', "." or "..", control characters, too long), or "".
+std::string model_name_problem(const std::string& name);
+
 /// Parses and validates a model config file. data.path is resolved against the file's folder.
 /// Throws InputError naming the file, the key (and line:column where toml++ knows it) and
 /// what was expected.

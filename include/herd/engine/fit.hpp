@@ -27,6 +27,14 @@ SamplerOptions options_from(const ModelSpec& spec);
 /// for channels whose effect is derived (pooled channels).
 std::vector<std::string> output_names(const Model& model);
 
+/// Where each reported quantity lives: its posterior variable and one label per dimension
+/// (output_names order). Writers lay coordinates from these lists, never from the names.
+struct OutputLabel {
+  std::string stem;
+  std::vector<std::string> parts;
+};
+std::vector<OutputLabel> output_labels(const Model& model);
+
 /// The reported quantities of one draw, in output_names order.
 void outputs(const Model& model, const double* theta, double* out);
 

@@ -70,6 +70,10 @@ ModelOutput build_output(const Model& model, const FitResult& fit, const Sampler
 /// saying why instead.
 void add_prior_groups(ModelOutput& out, const Model& model, const SamplerOptions& options);
 
+/// The first variable of the posterior or log_likelihood group holding a value that is not
+/// finite ("posterior/contribution"), or "": a model is never marked ok with such a value.
+std::string nonfinite_variable(const ModelOutput& out);
+
 /// A model that could not be fitted: its status and attributes, no data groups.
 ModelOutput failed_output(const Model& model, const SamplerOptions& options, const std::string& reason,
                           double seconds);

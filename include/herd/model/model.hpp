@@ -18,6 +18,8 @@ struct ParamInfo {
   std::string label;   // "meta", "" for scalars
   Support support;
   Distribution prior;  // family kNone where a centered hierarchy supplies the density
+  std::string stem;                // the posterior variable: "beta", "beta_geo_z", "sigma"
+  std::vector<std::string> parts;  // one label per dimension ({"north", "tv"}); labels are data, never split
 };
 
 /// Owning storage behind a ModelView<Real>.

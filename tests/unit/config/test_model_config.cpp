@@ -532,11 +532,11 @@ TEST(ModelConfigErrors, OutOfRangeNumbers) {
   expect_error(kBase + "adstock = { taps = 105 }\n", {"media.adstock.taps", "1..104"});
   expect_error(kBase + "adstock = { type = \"delayed\", taps = 1 }\n", {"media.adstock.taps", "taps >= 2"});
   expect_error(kBase + "[seasonality]\nperiod = 0\n", {"test.toml:7:", "seasonality.period", "> 0"});
-  expect_error(kBase + "[seasonality]\nharmonics = -1\n", {"seasonality.harmonics", ">= 0"});
+  expect_error(kBase + "[seasonality]\nharmonics = -1\n", {"seasonality.harmonics", "0..100"});
   expect_error(kBase + "[sampler]\ntarget_accept = 1\n", {"sampler.target_accept", "(0, 1)"});
   expect_error(kBase + "[sampler]\nmax_depth = 16\n", {"sampler.max_depth", "1..15"});
   expect_error(kBase + "[sampler]\nseed = -1\n", {"sampler.seed", ">= 0"});
-  expect_error(kBase + "[sampler]\nchains = 0\n", {"sampler.chains", ">= 1"});
+  expect_error(kBase + "[sampler]\nchains = 0\n", {"sampler.chains", "1..1024"});
   expect_error(kBase + "[sampler]\nseed = nan\n", {"sampler.seed", "expected an integer"});
   expect_error(kBase + "[seasonality]\nperiod = inf\n", {"seasonality.period", "> 0", "inf"});
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -152,6 +153,27 @@ TEST(Output, PanelAndSubsetDimensions) {
   EXPECT_EQ(post->var("contribution")->dims, (std::vector<std::string>{"chain", "draw", "geo", "week", "channel"}));
   EXPECT_EQ(post->coord("geo")->labels, model->dataset().geos);
   EXPECT_EQ(out.group("observed_data")->var("y")->dims, (std::vector<std::string>{"geo", "week"}));
+}
+
+// A value that is not finite in what a user reads (the posterior, the pointwise log
+// likelihood) makes the model fail; an infinite energy error at a divergence does not.
+TEST(Output, NonfiniteValuesAreFound) {
+  const auto model = example("national_media");
+  const SamplerOptions opt = quick(*model, 1, 20, 10);
+  const ModelOutput clean = build_output(*model, fit_model(*model, opt), opt);
+  EXPECT_EQ(nonfinite_variable(clean), "");
+  auto with = [&](const char* group, const char* var, double v) {
+    ModelOutput out = clean;
+    for (auto& g : out.groups)
+      if (g.name == group)
+        for (auto& x : g.vars)
+          if (x.name == var) x.values.at(x.values.size() / 2) = v;
+    return nonfinite_variable(out);
+  };
+  EXPECT_EQ(with("posterior", "contribution", std::numeric_limits<double>::infinity()), "posterior/contribution");
+  EXPECT_EQ(with("posterior", "sigma", std::nan("")), "posterior/sigma");
+  EXPECT_EQ(with("log_likelihood", "y", -std::numeric_limits<double>::infinity()), "log_likelihood/y");
+  EXPECT_EQ(with("sample_stats", "energy", std::numeric_limits<double>::infinity()), "");
 }
 
 TEST(Output, Hdf5RoundTripIsExact) {
