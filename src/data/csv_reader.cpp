@@ -36,7 +36,12 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(first, last - first + 1));
 }
 
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+// A value quoted in a message, cut short where it is long (a 10 MB cell is not echoed whole).
+std::string in_quotes(const std::string& s) {
+  constexpr std::size_t kShown = 60;
+  if (s.size() <= kShown) return "\"" + s + "\"";
+  return "\"" + s.substr(0, kShown) + "...\" (" + std::to_string(s.size()) + " bytes)";
+}
 
 std::string format_number(double v) {
   std::ostringstream o;
@@ -283,9 +288,34 @@ class DatasetBuilder {
   void read_header(int line, const Fields& fields) {
     header_line_ = line;
     for (const auto& f : fields) names_.push_back(trim(f));
+    check_encoding();
     check_delimiter();
+    check_printable();
     check_duplicate_names();
     find_columns();
+  }
+
+  // UTF-16 (Excel's "Unicode text") reads as NULs between the letters; control characters
+  // in a name would end up in labels and the output file.
+  void check_encoding() const {
+    const std::string& head = names_.empty() ? std::string() : names_.front();
+    if (head.rfind("\xff\xfe", 0) == 0 || head.rfind("\xfe\xff", 0) == 0)
+      fail(header_line_, -1, "the file starts with a UTF-16 byte-order mark; save it as UTF-8 (or ASCII) CSV");
+    for (std::size_t j = 0; j < names_.size(); ++j)
+      for (unsigned char c : names_[j]) {
+        if (c == 0)
+          fail(header_line_, -1,
+               "the header holds NUL bytes: the file looks UTF-16 encoded; save it as UTF-8 (or ASCII) CSV");
+      }
+  }
+
+  void check_printable() const {
+    for (std::size_t j = 0; j < names_.size(); ++j)
+      for (unsigned char c : names_[j]) {
+        if (c < 0x20 || c == 0x7f)
+          fail(header_line_, static_cast<int>(j),
+               "the column name holds a control character (byte " + std::to_string(c) + "); names must be printable");
+      }
   }
 
   void check_delimiter() const {
@@ -299,13 +329,16 @@ class DatasetBuilder {
     }
   }
 
+  // One pass with a map: a header of 100k columns is checked in linear time.
   void check_duplicate_names() const {
-    for (std::size_t j = 1; j < names_.size(); ++j) {
+    std::unordered_map<std::string, std::size_t> first;
+    first.reserve(names_.size());
+    for (std::size_t j = 0; j < names_.size(); ++j) {
       if (names_[j].empty()) continue;  // unnamed columns (e.g. a pandas index) cannot be used anyway
-      for (std::size_t i = 0; i < j; ++i)
-        if (names_[i] == names_[j])
-          fail(header_line_, static_cast<int>(j),
-               "duplicate column name (also column " + std::to_string(i + 1) + "); column names must be unique");
+      const auto [it, fresh] = first.emplace(names_[j], j);
+      if (!fresh)
+        fail(header_line_, static_cast<int>(j),
+             "duplicate column name (also column " + std::to_string(it->second + 1) + "); column names must be unique");
     }
   }
 
@@ -366,7 +399,14 @@ class DatasetBuilder {
   Series& series_for(int line, const Fields& fields) {
     const std::string name = panel() ? cell(line, fields, cols_.panel) : std::string();
     const auto [it, added] = geo_index_.emplace(name, static_cast<int>(series_.size()));
-    if (added) series_.push_back(Series{name, {}, {}});
+    if (added) {
+      // A geo's name is a label in the output: printable, as column names are.
+      for (unsigned char c : name)
+        if (c < 0x20 || c == 0x7f)
+          fail(line, cols_.panel, "the " + spec_.data.panel + " value holds a control character (byte " +
+                                      std::to_string(c) + "); labels must be printable");
+      series_.push_back(Series{name, {}, {}});
+    }
     return series_[it->second];
   }
 
@@ -540,12 +580,33 @@ class DatasetBuilder {
     return scale;
   }
 
+  // A column whose sum (what its scale is computed from) is not a finite double is rejected
+  // at its largest value: finite in, finite out.
+  void check_sums(const Dataset& d, const std::vector<double>& x, int col, const std::string& what) const {
+    double sum = 0;
+    std::size_t big = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      sum += std::fabs(x[i]);
+      if (std::fabs(x[i]) > std::fabs(x[big])) big = i;
+    }
+    if (std::isfinite(sum)) return;
+    fail(d.line[big], col, format_number(x[big]) + " is too large: the " + what +
+                               "'s sum overflows a double; rescale the column (e.g. to thousands)");
+  }
+
   void set_scales(Dataset& d) const {
     const std::size_t T = d.T;
     for (int c = 0; c < d.C; ++c) {
       std::vector<double> x;
       for (int g = 0; g < d.G; ++g) x.insert(x.end(), &d.media[(g * d.C + c) * T], &d.media[(g * d.C + c) * T] + T);
+      check_sums(d, x, cols_.media[static_cast<std::size_t>(c)], "channel");
       d.media_scale.push_back(channel_scale(spec_.data.media_scale, x.data(), x.size()));
+    }
+    check_sums(d, d.outcome, cols_.outcome, "outcome");
+    for (int k = 0; k < d.K; ++k) {
+      std::vector<double> x;
+      for (int g = 0; g < d.G; ++g) x.insert(x.end(), &d.control[(g * d.K + k) * T], &d.control[(g * d.K + k) * T] + T);
+      check_sums(d, x, cols_.control[static_cast<std::size_t>(k)], "control");
     }
     d.outcome_scale = outcome_scale(d.outcome);
   }
@@ -599,10 +660,12 @@ Dataset read_dataset_text(const std::string& text, const std::string& source, co
 Dataset read_dataset(const ModelSpec& spec) {
   const std::string& path = spec.data.path;
   std::error_code ec;
+  // Say who named the file: a mistyped data.path is fixed in the config, not in the CSV.
+  const std::string named_by = spec.source.empty() ? "" : " (named by `data.path` in " + spec.source + ")";
   if (!std::filesystem::is_regular_file(path, ec))
-    throw InputError(located(
-        path, 0, 0,
-        std::filesystem::exists(path, ec) ? "the data file is not a regular file" : "the data file does not exist"));
+    throw InputError(located(path, 0, 0,
+                             (std::filesystem::exists(path, ec) ? "the data file is not a regular file"
+                                                                : "the data file does not exist") + named_by));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(located(path, 0, 0, std::string("cannot open the data file: ") + std::strerror(errno)));
   std::ostringstream text;
