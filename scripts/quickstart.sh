@@ -15,7 +15,7 @@ herd=build/release/herd
 
 "$herd" --version
 mkdir -p runs
-"$herd" fit configs/examples/example.toml --out runs/example.h5
+"$herd" fit configs/examples/example.toml --out runs/example.h5 --overwrite  # re-runnable: replaces the last run
 "$herd" summarize runs/example.h5 --model dtc_paid_social --csv runs/example_summary.csv
 /usr/bin/python3 - <<'PY'
 import xarray as xr

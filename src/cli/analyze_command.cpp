@@ -16,6 +16,7 @@
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
 #include "herd/io/hdf5_file.hpp"
+#include "herd/io/output_guard.hpp"
 #include "herd/io/summary.hpp"
 
 namespace herd {
@@ -117,6 +118,8 @@ std::vector<ModelReport> reports_with_priors(const std::string& file, const std:
 
 int run_analyze(const std::string& file, const std::string& model, bool all, const std::string& out_dir) {
   const std::vector<std::string> names = select_models(file, model, all);
+  // The analysis group is written into the file: never while a fit is writing it.
+  const OutputLock lock(file, "herd analyze");
   struct Done {
     std::string name, channels_key, dir;
   };
@@ -199,7 +202,11 @@ int run_optimize(const OptimizeArgs& args) {
     return static_cast<size_t>(it - channels.begin());
   };
   for (const auto& b : args.bounds) {
-    const auto eq = b.find('='), colon = b.find(':', eq == std::string::npos ? 0 : eq);
+    // Channel names may hold commas, so only a second "=" shows several bounds in one flag.
+    const auto eq = b.rfind('='), colon = b.find(':', eq == std::string::npos ? 0 : eq);
+    if (eq != std::string::npos && b.find('=') != eq)
+      throw InputError(located(args.file, 0, 0, "--bounds " + b + ": one CHANNEL=LO:HI per flag (--bounds a=0:1 "
+                                                                  "--bounds b=0:2), not several joined by commas"));
     if (eq == std::string::npos || colon == std::string::npos)
       throw InputError(located(args.file, 0, 0, "--bounds " + b + ": expected CHANNEL=LO:HI (weekly spend)"));
     const size_t c = channel_index(b.substr(0, eq), "--bounds");

@@ -13,7 +13,7 @@ struct FitArgs {
   int chunk = 100;  // --chunk: sampling iterations per draws buffer (waves)
   int threads = -1, chains = 0, warmup = -1, draws = 0;
   long long seed = -1;
-  bool quiet = false, resume = false, no_contributions = false, prior = false;
+  bool quiet = false, resume = false, overwrite = false, no_contributions = false, prior = false;
 };
 
 /// Fits a model config or a run file, in this process or over the ranks of an MPI job.
@@ -44,7 +44,7 @@ struct StudyArgs {
   std::string study, out, csv;
   int replicates = 0, threads = 0;
   long long seed = -1;
-  bool quiet = false;
+  bool quiet = false, overwrite = false;
 };
 int run_study(const StudyArgs& args);
 

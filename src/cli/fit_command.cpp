@@ -18,6 +18,7 @@
 #include "herd/config/model_config.hpp"
 #include "herd/config/run_config.hpp"
 #include "herd/core/error.hpp"
+#include "herd/core/interrupt.hpp"
 #include "herd/data/dataset.hpp"
 #include "herd/engine/batch.hpp"
 #include "herd/engine/cluster.hpp"
@@ -25,6 +26,7 @@
 #include "herd/engine/fit.hpp"
 #include "herd/engine/sampler.hpp"
 #include "herd/io/hdf5_file.hpp"
+#include "herd/io/output_guard.hpp"
 #include "herd/io/output_store.hpp"
 #include "herd/io/summary.hpp"
 #include "progress.hpp"
@@ -60,6 +62,22 @@ LoadedRun load_run(const FitArgs& a, bool warn_here) {
   return run;
 }
 
+// FNV-1a over what a fit reads from its data: values and labels (a resumed model must have
+// been fitted to these exact numbers).
+std::uint64_t data_hash(const Dataset& d, std::uint64_t h = fnv1a(nullptr, 0)) {
+  h = fnv1a(d.media.data(), d.media.size() * sizeof(double), h);
+  h = fnv1a(d.outcome.data(), d.outcome.size() * sizeof(double), h);
+  h = fnv1a(d.control.data(), d.control.size() * sizeof(double), h);
+  for (const auto* labels : {&d.dates, &d.geos, &d.channels, &d.controls})
+    for (const auto& l : *labels) h = fnv1a(l.c_str(), l.size() + 1, h);  // with the NUL: "ab","c" != "a","bc"
+  return h;
+}
+
+// The output choices that change what a model's group holds.
+std::string output_options(const FitArgs& a) {
+  return fmt::format("contributions={} prior={}", a.no_contributions ? "no" : "yes", a.prior ? "yes" : "no");
+}
+
 // What a run will do, decided before any file is touched.
 struct Plan {
   LoadedRun run;
@@ -72,9 +90,44 @@ struct Plan {
   std::vector<BatchItem> items;    // those to fit
   std::set<std::string> done;      // in the output already (--resume)
   std::vector<std::pair<BatchItem, double>> measured;  // done models and their wall seconds
+  std::unique_ptr<OutputLock> lock;  // held from before the output is read until the process ends
 };
 
-Plan make_plan(const FitArgs& a, bool distributed, bool warn_here) {
+// Every file the run reads: an output that is one of them would be destroyed by the fit.
+std::vector<std::string> inputs_of(const FitArgs& a, const LoadedRun& run) {
+  std::vector<std::string> in{a.config};
+  for (const auto& m : run.spec.models) {
+    in.push_back(m.spec.source);
+    in.push_back(m.spec.data.path);
+  }
+  return in;
+}
+
+// A model whose draws cannot fit in this machine's memory is refused with the figure before
+// any file is touched (the caps in limits.hpp bound each size, not their product).
+void check_memory(const LoadedRun& run, bool contributions) {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return;
+  const double physical = static_cast<double>(pages) * static_cast<double>(page);
+  for (const auto& m : run.models) {
+    const SamplerOptions o = options_from(m->spec());
+    const Dataset& d = m->dataset();
+    // Per draw: the unconstrained point, the reported values, the pointwise log likelihood,
+    // the contributions and the sample statistics, in doubles.
+    const double values = static_cast<double>(m->dim() + output_labels(*m).size() + d.outcome.size() +
+                                              (contributions ? d.media.size() : 0) + 8);
+    const double bytes = static_cast<double>(o.chains) * static_cast<double>(o.draws) * values * 8.0;
+    if (bytes > 0.8 * physical)
+      throw InputError(fmt::format(
+          "model \"{}\": its draws would take about {:.1f} GiB of memory ({} chains x {} draws x {:.0f} values "
+          "of 8 bytes), more than 80% of this machine's {:.1f} GiB; ask for fewer chains or draws{}",
+          m->spec().name, bytes / 1073741824.0, o.chains, o.draws, values, physical / 1073741824.0,
+          contributions ? ", or pass --no-contributions" : ""));
+  }
+}
+
+// `lock`: this process writes the output (a single process, or rank 0 of an MPI run).
+Plan make_plan(const FitArgs& a, bool distributed, bool warn_here, bool lock) {
   Plan p;
   p.run = load_run(a, warn_here);
   const RunSettings& rs = p.run.spec.run;
@@ -105,9 +158,18 @@ Plan make_plan(const FitArgs& a, bool distributed, bool warn_here) {
   if (a.resume && p.output.empty()) throw InputError("--resume needs an output file (--out FILE.h5 or [run] output)");
   p.threads = a.threads >= 0 ? a.threads : rs.threads;
 
+  check_memory(p.run, !a.no_contributions);
+  const std::vector<std::string> inputs = inputs_of(a, p.run);
+  if (!a.draws_csv.empty()) {
+    check_output(a.draws_csv, inputs, ExistingOutput::overwrite);
+    if (!p.output.empty() && a.draws_csv == p.output) throw InputError("--draws-csv and --out name the same file");
+  }
   std::vector<StoredModel> stored;
   if (!p.output.empty()) {
     const OutputStore probe(p.output);  // checks the folder; writes nothing
+    check_output(p.output, inputs,
+                 a.resume ? ExistingOutput::resume : a.overwrite ? ExistingOutput::overwrite : ExistingOutput::refuse);
+    if (lock) p.lock = std::make_unique<OutputLock>(p.output, "herd fit");
     if (a.resume) stored = probe.stored();
   }
   for (size_t i = 0; i < p.run.models.size(); ++i) {
@@ -117,19 +179,46 @@ Plan make_plan(const FitArgs& a, bool distributed, bool warn_here) {
     item.model = &m;
     item.options = options_from(m.spec());
     if (!p.run.spec.models[i].sweep.empty()) item.attrs["sweep"] = p.run.spec.models[i].sweep;
+    item.attrs["data_hash"] = fmt::format("{:016x}", data_hash(m.dataset()));
+    item.attrs["output_options"] = output_options(a);
     auto it = std::find_if(stored.begin(), stored.end(), [&](const StoredModel& s) { return s.name == m.spec().name; });
     if (it == stored.end()) {
       p.items.push_back(std::move(item));
       continue;
     }
+    // Files of herd versions before these attributes have none to compare: "" passes.
+    std::string changed;
+    auto differs = [&](const std::string& key) {
+      const auto f = it->attrs.find(key);
+      return f != it->attrs.end() && f->second != item.attrs[key];
+    };
     if (it->config != to_toml(m.spec()))
-      throw InputError(located(p.output, 0, 0, "model \"" + m.spec().name +
-                                                   "\" in this file was fitted with another config than the run's now; "
-                                                   "fit into a new file, or remove it from the run"));
+      changed = "its config (priors, model or sampler settings)";
+    else if (differs("data_hash"))
+      changed = "its data (" + m.dataset().source + " has other values or labels now)";
+    else if (differs("output_options"))
+      changed = "the output options (stored: " + it->attrs.at("output_options") + "; now: " +
+                item.attrs["output_options"] + ")";
+    if (!changed.empty())
+      throw InputError(located(p.output, 0, 0, "model \"" + m.spec().name + "\" in this file was fitted with other "
+                                                   "inputs than the run's now: " + changed +
+                                                   " changed; fit into a new file (or --overwrite), or remove it from "
+                                                   "the run"));
     p.done.insert(m.spec().name);
     p.measured.emplace_back(std::move(item), it->seconds);
   }
   return p;
+}
+
+// What a signal leaves behind, said before it can arrive.
+void arm_interrupt(const FitArgs& a, const Plan& p) {
+  if (p.output.empty()) {
+    on_interrupt("Nothing was saved (no --out).", "");
+    return;
+  }
+  on_interrupt("Every model finished so far is safe in " + p.output + "; models in flight are dropped. `herd fit " +
+                   a.config + " --out " + p.output + " --resume` completes the run.",
+               p.lock ? p.lock->path() : "");
 }
 
 bool any_failed(const std::vector<ModelReport>& reports) {
@@ -137,7 +226,7 @@ bool any_failed(const std::vector<ModelReport>& reports) {
 }
 
 int fit_here(const FitArgs& a) {
-  Plan p = make_plan(a, false, true);
+  Plan p = make_plan(a, false, true, true);
   if (p.single && !a.quiet) {
     const Model& m = *p.run.models.front();
     const SamplerOptions o = options_from(m.spec());
@@ -158,6 +247,7 @@ int fit_here(const FitArgs& a) {
     store = std::make_unique<OutputStore>(p.output);
     store->begin(a.resume);
   }
+  arm_interrupt(a, p);
   MemorySink memory;
   SampleSink& sink = store ? static_cast<SampleSink&>(*store) : memory;
   BatchOptions bo;
@@ -168,11 +258,19 @@ int fit_here(const FitArgs& a) {
   bo.device = p.device;
   bo.single_precision = p.single_precision;
   bo.chunk = a.chunk;
-  {
-    Progress progress(static_cast<int>(p.items.size()), a.quiet || (p.single && !store), "herd");
-    run_batch(p.items, bo, sink, &progress);
+  try {
+    {
+      Progress progress(static_cast<int>(p.items.size()), a.quiet || (p.single && !store), "herd");
+      run_batch(p.items, bo, sink, &progress);
+    }
+    if (store) store->finish(p.order);
+  } catch (const std::exception& e) {
+    if (!store) throw;
+    // A write that failed (a full disk): what was finished before it is in the parts.
+    throw std::runtime_error(std::string(e.what()) + "\nherd: every model finished before this is safe in " +
+                             p.output + "; free space and run `herd fit " + a.config + " --out " + p.output +
+                             " --resume`");
   }
-  if (store) store->finish(p.order);
 
   std::vector<ModelReport> reports;
   if (!p.output.empty()) {
@@ -201,10 +299,7 @@ std::uint64_t fingerprint(const LoadedRun& run) {
   for (const auto& m : run.models) {
     const std::string t = to_toml(m->spec());
     h = fnv1a(t.data(), t.size(), h);
-    const Dataset& d = m->dataset();
-    h = fnv1a(d.media.data(), d.media.size() * sizeof(double), h);
-    h = fnv1a(d.outcome.data(), d.outcome.size() * sizeof(double), h);
-    h = fnv1a(d.control.data(), d.control.size() * sizeof(double), h);
+    h = data_hash(m->dataset(), h);
   }
   return h;
 }
@@ -222,7 +317,7 @@ int fit_distributed(const FitArgs& a, const Cluster& cl) {
   Plan p;
   std::string error;
   try {
-    p = make_plan(a, true, cl.root());
+    p = make_plan(a, true, cl.root(), cl.root());
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -243,6 +338,7 @@ int fit_distributed(const FitArgs& a, const Cluster& cl) {
   }
   if (!collective_ok(cl, error)) return 2;
   if (!cl.root()) store.join();
+  arm_interrupt(a, p);
 
   const std::vector<double> cost = refined_costs(p.items, p.measured);
   const std::vector<int> rank_of = assign_ranks(cost, cl.size());

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "herd/config/limits.hpp"
 #include "herd/config/model_config.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/version.hpp"
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
   struct LeaveCluster {
     ~LeaveCluster() { herd::Cluster::finalize(); }
   } leave;
+  herd::hdf5_no_cleanup_at_exit();
   CLI::App app{"herd: Bayesian media-mix models by the hundred"};
   app.set_version_flag("--version", std::string("herd ") + herd::kVersion);
   app.require_subcommand(1);
@@ -119,12 +121,13 @@ int main(int argc, char** argv) {
   fit->add_option("--precision", fa.precision, "float64 | float32")->check(CLI::IsMember({"float64", "float32"}));
   fit->add_option("--chunk", fa.chunk, "with --device cuda or float32: draws copied out every N iterations")
       ->check(CLI::Range(1, 100000));
-  fit->add_option("--chains", fa.chains, "chains per model")->check(CLI::PositiveNumber);
-  fit->add_option("--warmup", fa.warmup, "warmup iterations")->check(CLI::NonNegativeNumber);
-  fit->add_option("--draws", fa.draws, "draws per chain")->check(CLI::PositiveNumber);
+  fit->add_option("--chains", fa.chains, "chains per model")->check(CLI::Range(1, herd::kMaxChains));
+  fit->add_option("--warmup", fa.warmup, "warmup iterations")->check(CLI::Range(0, herd::kMaxIterations));
+  fit->add_option("--draws", fa.draws, "draws per chain")->check(CLI::Range(1, herd::kMaxIterations));
   fit->add_option("--seed", fa.seed, "random seed")->check(CLI::NonNegativeNumber);
   fit->add_option("--algorithm", fa.algorithm, "nuts | chees")->check(CLI::IsMember({"nuts", "chees"}));
-  fit->add_flag("--resume", fa.resume, "fit only the models the output file does not hold yet");
+  auto* resume_flag = fit->add_flag("--resume", fa.resume, "fit only the models the output file does not hold yet");
+  fit->add_flag("--overwrite", fa.overwrite, "replace an existing output file (refused otherwise)")->excludes(resume_flag);
   fit->add_flag("--no-contributions", fa.no_contributions, "leave the posterior's contribution array out of the file");
   fit->add_flag("--quiet", fa.quiet, "no progress, only the summary");
   fit->add_flag("--prior", fa.prior, "also write prior and prior_predictive groups (exact draws from the prior)");
@@ -173,15 +176,16 @@ int main(int argc, char** argv) {
   study->add_option("--csv", sta.csv, "write the summary CSV (and .replicates.csv, .png, .md beside it)");
   study->add_option("--threads", sta.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   study->add_flag("--quiet", sta.quiet, "no progress");
+  study->add_flag("--overwrite", sta.overwrite, "replace an existing --out file (refused otherwise)");
 
   herd::SbcArgs sb;
   auto* sbc = app.add_subcommand("sbc", "Simulation-based calibration of a model config (prior draws, fits, rank uniformity)");
   sbc->add_option("CONFIG", sb.config, "model config (TOML)")->required();
   sbc->add_option("--replications", sb.replications, "prior draws to fit (default 100)")->check(CLI::PositiveNumber);
   sbc->add_option("--out", sb.out, "write ranks.csv, sbc.csv and the rank plots here");
-  sbc->add_option("--chains", sb.chains, "chains per fit")->check(CLI::PositiveNumber);
-  sbc->add_option("--warmup", sb.warmup, "warmup per chain")->check(CLI::NonNegativeNumber);
-  sbc->add_option("--draws", sb.draws, "draws per chain")->check(CLI::PositiveNumber);
+  sbc->add_option("--chains", sb.chains, "chains per fit")->check(CLI::Range(1, herd::kMaxChains));
+  sbc->add_option("--warmup", sb.warmup, "warmup per chain")->check(CLI::Range(0, herd::kMaxIterations));
+  sbc->add_option("--draws", sb.draws, "draws per chain")->check(CLI::Range(1, herd::kMaxIterations));
   sbc->add_option("--seed", sb.seed, "random seed")->check(CLI::NonNegativeNumber);
   sbc->add_option("--threads", sb.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
 

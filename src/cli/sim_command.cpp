@@ -5,8 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "commands.hpp"
+#include "herd/io/output_guard.hpp"
 #include "herd/core/error.hpp"
 #include "herd/sim/scenario.hpp"
 #include "herd/sim/compare.hpp"
@@ -51,6 +53,11 @@ int run_study(const StudyArgs& a) {
   StudyOptions o;
   o.threads = a.threads;
   o.out = a.out;
+  std::unique_ptr<OutputLock> lock;
+  if (!a.out.empty()) {
+    check_output(a.out, {a.study}, a.overwrite ? ExistingOutput::overwrite : ExistingOutput::refuse);
+    lock = std::make_unique<OutputLock>(a.out, "herd study");
+  }
   const int fits = spec.replicates * (static_cast<int>(spec.variants.size()) + (spec.baselines.empty() ? 0 : 1));
   if (!a.quiet)
     fmt::print(stderr, "herd study {}: {} replicates of {} x ({} variants{}) = {} fits\n", spec.name, spec.replicates,

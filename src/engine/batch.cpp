@@ -33,6 +33,13 @@ std::string nonfinite(const FitResult& fit) {
   return "";
 }
 
+// A model is never ok with a non-finite value in what it reports.
+void refuse_nonfinite(ModelOutput& out, const Model& model, const SamplerOptions& options, double seconds) {
+  const std::string v = out.ok() ? nonfinite_variable(out) : "";
+  if (!v.empty())
+    out = failed_output(model, options, v + " holds values that are not finite (the data's scale overflows?)", seconds);
+}
+
 ModelOutput fit_one(const BatchItem& item, int threads, bool with_contributions, bool with_prior) {
   SamplerOptions opt = item.options;
   opt.threads = threads;
@@ -43,6 +50,7 @@ ModelOutput fit_one(const BatchItem& item, int threads, bool with_contributions,
     const std::string bad = nonfinite(fit);
     out = bad.empty() ? build_output(*item.model, fit, opt, with_contributions)
                       : failed_output(*item.model, opt, bad, since(t0));
+    refuse_nonfinite(out, *item.model, opt, since(t0));
     if (with_prior && out.ok()) add_prior_groups(out, *item.model, opt);
   } catch (const ModelError& e) {
     out = failed_output(*item.model, opt, e.what(), since(t0));
@@ -72,6 +80,7 @@ ModelOutput finish(const BatchItem& item, const WaveOutcome& w, const BatchOptio
     const std::string bad = w.error.empty() ? nonfinite(w.fit) : w.error;
     out = bad.empty() ? build_output(*item.model, w.fit, item.options, options.with_contributions)
                       : failed_output(*item.model, item.options, bad, w.fit.seconds);
+    refuse_nonfinite(out, *item.model, item.options, w.fit.seconds);
     if (options.with_prior && out.ok()) add_prior_groups(out, *item.model, item.options);
   } catch (const ModelError& e) {
     out = failed_output(*item.model, item.options, e.what(), w.fit.seconds);

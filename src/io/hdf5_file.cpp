@@ -34,10 +34,22 @@ herr_t innermost(unsigned n, const H5E_error2_t* e, void* out) {
   return 0;
 }
 
+// The text between `key = '` and the next quote of an HDF5 I/O error, "" if absent.
+std::string quoted_field(const std::string& desc, const std::string& key) {
+  const size_t at = desc.find(key + " = '");
+  if (at == std::string::npos) return "";
+  const size_t from = at + key.size() + 4, to = desc.find('\'', from);
+  return to == std::string::npos ? "" : desc.substr(from, to - from);
+}
+
 [[noreturn]] void fail(const std::string& what) {
   std::string detail;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, &detail);
   H5Eclear2(H5E_DEFAULT);
+  // A failed system call (a full disk, a lost mount): one line with the file and the cause,
+  // not the driver's dump of buffers and offsets.
+  const std::string file = quoted_field(detail, "filename"), cause = quoted_field(detail, "error message");
+  if (!cause.empty()) throw std::runtime_error(what + (file.empty() ? "" : " to " + file) + ": " + cause);
   throw std::runtime_error(what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
 }
 
@@ -419,6 +431,8 @@ void read_group(hid_t sub, DataGroup& dg, const ReadOptions& opt) {
 }
 
 }  // namespace
+
+void hdf5_no_cleanup_at_exit() { H5dont_atexit(); }
 
 ModelFileWriter::ModelFileWriter(std::string path) : path_(std::move(path)), tmp_(temporary_beside(path_)) {
   file_ = create_file(tmp_).release();

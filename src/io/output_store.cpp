@@ -33,8 +33,13 @@ StoredModel stored_from(const std::string& file, const std::string& name) {
   const ModelOutput m = read_model(file, name, o);
   auto it = m.text_attrs.find("config");
   auto sec = m.real_attrs.find("wall_seconds");
-  return {name, m.status, it == m.text_attrs.end() ? "" : it->second, file,
-          sec == m.real_attrs.end() ? 0.0 : sec->second};
+  StoredModel s{name, m.status, it == m.text_attrs.end() ? "" : it->second, file,
+                sec == m.real_attrs.end() ? 0.0 : sec->second, {}};
+  for (const char* key : {"data_hash", "output_options"}) {
+    const auto a = m.text_attrs.find(key);
+    if (a != m.text_attrs.end()) s.attrs[key] = a->second;
+  }
+  return s;
 }
 
 }  // namespace
@@ -161,7 +166,7 @@ void OutputStore::write(const ModelOutput& model) {
   models_.erase(std::remove_if(models_.begin(), models_.end(), [&](const StoredModel& s) { return s.name == model.name; }),
                 models_.end());
   auto sec = model.real_attrs.find("wall_seconds");
-  models_.push_back({model.name, model.status, "", file, sec == model.real_attrs.end() ? 0.0 : sec->second});
+  models_.push_back({model.name, model.status, "", file, sec == model.real_attrs.end() ? 0.0 : sec->second, {}});
   written_.push_back(models_.back());
   if (index_) write_index_locked();
 }

@@ -309,7 +309,7 @@ def cmd_errors(herd, work):
     out = os.path.join(out_dir, "r.h5")
     run(herd, "fit", ok_run, "--out", out, "--warmup", "20", "--draws", "10", expect=0)
     p = run(herd, "fit", ok_run, "--out", out, "--warmup", "20", "--draws", "11", "--resume")
-    check(p.returncode == 2 and "fitted with another config" in p.stderr, f"resume with another config:\n{p.stderr}")
+    check(p.returncode == 2 and "fitted with other inputs" in p.stderr and "its config" in p.stderr, f"resume with another config:\n{p.stderr}")
     check(sorted(os.listdir(out_dir)) == ["r.h5"], f"left {os.listdir(out_dir)}")
     print(f"errors: {len(cases) + 3} malformed inputs, each exit 2 with its place named and nothing written")
 

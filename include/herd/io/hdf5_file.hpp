@@ -10,6 +10,10 @@
 
 namespace herd {
 
+/// Called first in main: HDF5 skips its clean-up at exit, which crashes on the handles of a
+/// file whose write failed (a full disk). Every file herd writes is closed explicitly.
+void hdf5_no_cleanup_at_exit();
+
 /// Writes models one by one into a new file at `path` (root attribute `models` lists them):
 /// first into a temporary beside it, renamed into place by commit(), so the file at `path` is
 /// always whole. Destroyed without commit(), it removes the temporary.

@@ -6,6 +6,7 @@
 // A single process ends with finish(): all models gathered into one self-contained OUT.h5.
 // The ranks of an MPI run each gather their models into a shard (OUT.h5.shards/), and rank 0
 // ends with an index of external links into the shards (finish_index()).
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ struct StoredModel {
   std::string name, status, config;
   std::string file;     // where its group lives
   double seconds = 0;   // wall time of its fit
+  std::map<std::string, std::string> attrs;  // data_hash, output_options (what --resume compares)
 };
 
 class OutputStore : public SampleSink {
