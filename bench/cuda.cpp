@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
     // Without the `contribution` group (T x C per draw: 40 MB a model at 4 x 1000 draws),
     // as herd fit --no-contributions.
     herd::BatchOptions gpu;
-    gpu.device = "cuda";
+    gpu.device = herd::Device::kCuda;
     gpu.single_precision = single;
     gpu.with_contributions = false;
     const E2E g = run_e2e(models, e2e_models, gpu, dir / "gpu.h5");

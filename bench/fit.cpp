@@ -1,12 +1,17 @@
 // End-to-end NUTS fits of the two reference shapes, 4 chains x (1000 warmup + 1000 draws), on
-// one thread and on all threads: wall time, leapfrog steps, gradient evaluations per second,
-// min bulk-ESS and min bulk-ESS per second. Writes JSON (argv[1], default
+// one thread and on all threads (the adstock + Hill shape on all threads only: 80 s a fit on
+// one), each by the one driver (fit_model: a one-model wave) and by the reference driver
+// (run_nuts) in the same run, R times (argv[2], default 3): median wall time and its spread,
+// leapfrog steps, gradient evaluations per second, min bulk-ESS and min bulk-ESS per second.
+// The draws of both drivers are the same, so ESS is too. Writes JSON (argv[1], default
 // bench/results/fit-cpu.json).
-//   build/cpu/bench/bench_fit bench/results/fit-cpu.json
+//   build/cpu/bench/bench_fit bench/results/fit-cpu.json 3
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -14,24 +19,21 @@
 #include "herd/data/dataset.hpp"
 #include "herd/diagnostics/diagnostics.hpp"
 #include "herd/engine/fit.hpp"
+#include "herd/engine/sampler.hpp"
 
 namespace {
 
 struct Row {
-  std::string shape;
+  std::string shape, driver;
   int threads;
-  double seconds, grads_per_s, min_ess_bulk, min_ess_per_s, ess_per_draw;
+  double seconds, seconds_min, seconds_max, grads_per_s, min_ess_bulk, min_ess_per_s, ess_per_draw;
   long long leapfrogs;
 };
 
-Row run(const std::string& shape, const std::string& config, int threads) {
-  herd::ModelSpec spec = herd::parse_model_config(std::string(HERD_SOURCE_DIR) + "/configs/examples/" + config);
-  herd::Dataset data = herd::read_dataset(spec);
-  const herd::Model model(std::move(spec), std::move(data));
-  herd::SamplerOptions opt;
-  opt.threads = threads;
-  opt.seed = 1;
-  const herd::FitResult fit = herd::fit_model(model, opt);
+Row row_of(const std::string& shape, const herd::Model& model, const herd::FitResult& fit, bool wave, int threads,
+           std::vector<double> seconds) {
+  std::sort(seconds.begin(), seconds.end());
+  const double median = seconds[seconds.size() / 2];
   const auto names = herd::output_names(model);
   const int C = static_cast<int>(fit.chains.size()), D = fit.draws;
   std::vector<double> row(names.size());
@@ -46,34 +48,66 @@ Row run(const std::string& shape, const std::string& config, int threads) {
   }
   double min_ess = INFINITY;
   for (const auto& x : cols) min_ess = std::min(min_ess, herd::ess_bulk(x.data(), C, D));
-  return {shape, threads, fit.seconds, static_cast<double>(fit.gradient_evals()) / fit.seconds, min_ess,
-          min_ess / fit.seconds, min_ess / (C * D), leapfrogs};
+  return {shape,  wave ? "wave" : "run_nuts", threads, median, seconds.front(), seconds.back(),
+          static_cast<double>(fit.gradient_evals()) / median, min_ess, min_ess / median, min_ess / (C * D), leapfrogs};
+}
+
+// Both drivers, alternating repeat by repeat so that drift in the machine hits both alike.
+void run(std::vector<Row>& rows, const std::string& shape, const std::string& config, int threads, int repeats) {
+  herd::ModelSpec spec = herd::parse_model_config(std::string(HERD_SOURCE_DIR) + "/configs/examples/" + config);
+  herd::Dataset data = herd::read_dataset(spec);
+  const herd::Model model(std::move(spec), std::move(data));
+  herd::SamplerOptions opt;
+  opt.threads = threads;
+  opt.seed = 1;
+  const herd::ModelTarget<double> target{model.view<double>()};
+  std::vector<double> wave_s, ref_s;
+  herd::FitResult wave, ref;
+  for (int r = 0; r < repeats; ++r) {
+    wave = herd::fit_model(model, opt);
+    wave_s.push_back(wave.seconds);
+    ref = herd::run_nuts(target, model.dim(), model.scratch_size(), opt, herd::model_id(model.spec().name));
+    ref_s.push_back(ref.seconds);
+  }
+  if (wave.chains[0].theta != ref.chains[0].theta) fmt::print(stderr, "bench_fit: {}: the drivers' draws differ\n", shape);
+  rows.push_back(row_of(shape, model, wave, true, threads, wave_s));
+  rows.push_back(row_of(shape, model, ref, false, threads, ref_s));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string out = argc > 1 ? argv[1] : "bench/results/fit-cpu.json";
+  const int repeats = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
   const int all = static_cast<int>(std::thread::hardware_concurrency());
   std::vector<Row> rows;
-  for (int threads : {1, all}) {
-    rows.push_back(run("loglog_T104_C10_noncentered", "dtc_paid_social_noncentered.toml", threads));
-    rows.push_back(run("adstock_hill_T156_C8_L8", "national_media.toml", threads));
+  for (int threads : {1, all}) run(rows, "loglog_T104_C10_noncentered", "dtc_paid_social_noncentered.toml", threads, repeats);
+  run(rows, "adstock_hill_T156_C8_L8", "national_media.toml", all, repeats);
+  fmt::print("{:<30} {:>8} {:>7} {:>9} {:>17} {:>12} {:>12} {:>10} {:>11} {:>12}\n", "shape", "driver", "threads",
+             "wall s", "spread", "leapfrogs", "grad/s", "min ESS", "min ESS/s", "ESS/draw");
+  nlohmann::ordered_json j;
+  j["benchmark"] = "fit";
+  j["chains"] = 4;
+  j["warmup"] = 1000;
+  j["draws"] = 1000;
+  j["repeats"] = repeats;
+  j["rows"] = nlohmann::ordered_json::array();
+  for (const Row& r : rows) {
+    fmt::print("{:<30} {:>8} {:>7} {:>9.2f} {:>8.2f}..{:<7.2f} {:>12} {:>12.0f} {:>10.0f} {:>11.1f} {:>12.3f}\n", r.shape,
+               r.driver, r.threads, r.seconds, r.seconds_min, r.seconds_max, r.leapfrogs, r.grads_per_s, r.min_ess_bulk,
+               r.min_ess_per_s, r.ess_per_draw);
+    j["rows"].push_back({{"shape", r.shape},
+                         {"driver", r.driver},
+                         {"threads", r.threads},
+                         {"seconds", r.seconds},
+                         {"seconds_min", r.seconds_min},
+                         {"seconds_max", r.seconds_max},
+                         {"leapfrogs", r.leapfrogs},
+                         {"gradients_per_second", r.grads_per_s},
+                         {"min_ess_bulk", r.min_ess_bulk},
+                         {"min_ess_bulk_per_second", r.min_ess_per_s},
+                         {"min_ess_bulk_per_draw", r.ess_per_draw}});
   }
-  fmt::print("{:<30} {:>7} {:>9} {:>12} {:>12} {:>10} {:>11} {:>12}\n", "shape", "threads", "wall s", "leapfrogs",
-             "grad/s", "min ESS", "min ESS/s", "ESS/draw");
-  std::ofstream json(out);
-  json << "{\n  \"benchmark\": \"fit\",\n  \"chains\": 4, \"warmup\": 1000, \"draws\": 1000,\n  \"rows\": [\n";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
-    fmt::print("{:<30} {:>7} {:>9.2f} {:>12} {:>12.0f} {:>10.0f} {:>11.1f} {:>12.3f}\n", r.shape, r.threads, r.seconds,
-               r.leapfrogs, r.grads_per_s, r.min_ess_bulk, r.min_ess_per_s, r.ess_per_draw);
-    json << fmt::format(
-        "    {{\"shape\": \"{}\", \"threads\": {}, \"seconds\": {}, \"leapfrogs\": {}, \"gradients_per_second\": {}, "
-        "\"min_ess_bulk\": {}, \"min_ess_bulk_per_second\": {}, \"min_ess_bulk_per_draw\": {}}}{}\n",
-        r.shape, r.threads, r.seconds, r.leapfrogs, r.grads_per_s, r.min_ess_bulk, r.min_ess_per_s, r.ess_per_draw,
-        i + 1 < rows.size() ? "," : "");
-  }
-  json << "  ]\n}\n";
+  std::ofstream(out) << j.dump(2) << "\n";
   return 0;
 }

@@ -1,6 +1,7 @@
 // `herd analyze` and `herd optimize`: decision outputs from a finished output file, and the
 // prior-contraction columns of `herd summarize`.
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -23,23 +24,6 @@ namespace herd {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string json_str(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      o += fmt::format("\\u{:04x}", static_cast<int>(c));
-    } else {
-      o += c;
-    }
-  }
-  return o + "\"";
-}
-
-std::string json_num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
 
 std::vector<std::string> select_models(const std::string& file, const std::string& model, bool all) {
   if (!fs::exists(file)) throw InputError(located(file, 0, 0, "no such file"));
@@ -64,17 +48,23 @@ ModelOutput read_for_analysis(const std::string& file, const std::string& name) 
 
 std::string meta_json(const ModelOutput& out, const ModelReport& r, const Model& m) {
   const ModelSpec& s = m.spec();
-  std::string ebfmi;
-  for (double b : r.ebfmi) ebfmi += (ebfmi.empty() ? "" : ", ") + json_num(b);
   const auto src = out.text_attrs.find("config_source");
-  return fmt::format(
-      "{{\"model\": {}, \"outcome\": {}, \"status\": {}, \"chains\": {}, \"draws\": {}, \"divergences\": {}, "
-      "\"max_depth_hits\": {}, \"ebfmi\": [{}], \"seconds\": {}, \"likelihood\": {}, \"adstock\": {}, "
-      "\"saturation\": {}, \"pooling\": {}, \"source_file\": {}}}\n",
-      json_str(out.name), json_str(s.data.outcome), json_str(out.status), r.chains, r.draws, r.divergences,
-      r.max_depth_hits, ebfmi, json_num(r.seconds), json_str(to_string(s.likelihood)),
-      json_str(to_string(s.media.adstock.type)), json_str(to_string(s.media.saturation)),
-      json_str(to_string(s.media.pooling.type)), json_str(src != out.text_attrs.end() ? src->second : ""));
+  nlohmann::ordered_json j;  // non-finite numbers are written as null
+  j["model"] = out.name;
+  j["outcome"] = s.data.outcome;
+  j["status"] = out.status;
+  j["chains"] = r.chains;
+  j["draws"] = r.draws;
+  j["divergences"] = r.divergences;
+  j["max_depth_hits"] = r.max_depth_hits;
+  j["ebfmi"] = r.ebfmi;
+  j["seconds"] = r.seconds;
+  j["likelihood"] = to_string(s.likelihood);
+  j["adstock"] = to_string(s.media.adstock.type);
+  j["saturation"] = to_string(s.media.saturation);
+  j["pooling"] = to_string(s.media.pooling.type);
+  j["source_file"] = src != out.text_attrs.end() ? src->second : "";
+  return j.dump() + "\n";
 }
 
 void add_checks(ModelReport& r, const std::vector<PriorCheck>& checks) {
@@ -245,17 +235,22 @@ int run_optimize(const OptimizeArgs& args) {
              res.lift.low, res.lift.high, res.p_better);
   if (!args.json.empty()) {
     auto alloc = [&](const std::vector<double>& v) {
-      std::string s = "{";
-      for (size_t c = 0; c < C; ++c) s += (c ? ", " : "") + json_str(channels[c]) + ": " + json_num(v[c]);
-      return s + "}";
+      nlohmann::ordered_json per = nlohmann::ordered_json::object();
+      for (size_t c = 0; c < C; ++c) per[channels[c]] = v[c];
+      return per;
     };
-    const std::string text = fmt::format(
-        "{{\"model\": {}, \"budget\": {}, \"objective\": {}, \"current\": {}, \"recommended\": {}, "
-        "\"lower\": {}, \"upper\": {}, \"expected_outcome\": {{\"current\": {}, \"recommended\": {}}}, "
-        "\"lift\": {{\"mean\": {}, \"hdi_3%\": {}, \"hdi_97%\": {}}}, \"p_better\": {}}}\n",
-        json_str(name), json_num(res.budget), json_str(res.objective), alloc(res.current), alloc(res.recommended),
-        alloc(res.lower), alloc(res.upper), json_num(res.outcome_current), json_num(res.outcome_recommended),
-        json_num(res.lift.mean), json_num(res.lift.low), json_num(res.lift.high), json_num(res.p_better));
+    nlohmann::ordered_json j;
+    j["model"] = name;
+    j["budget"] = res.budget;
+    j["objective"] = res.objective;
+    j["current"] = alloc(res.current);
+    j["recommended"] = alloc(res.recommended);
+    j["lower"] = alloc(res.lower);
+    j["upper"] = alloc(res.upper);
+    j["expected_outcome"] = {{"current", res.outcome_current}, {"recommended", res.outcome_recommended}};
+    j["lift"] = {{"mean", res.lift.mean}, {"hdi_3%", res.lift.low}, {"hdi_97%", res.lift.high}};
+    j["p_better"] = res.p_better;
+    const std::string text = j.dump() + "\n";
     write_file_atomically(args.json, text);
   }
   return 0;

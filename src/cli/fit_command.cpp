@@ -49,7 +49,7 @@ LoadedRun load_run(const FitArgs& a, bool warn_here) {
   };
   for (auto& rm : run.spec.models) {
     SamplerSpec& s = rm.spec.sampler;
-    if (!a.algorithm.empty()) s.algorithm = a.algorithm;
+    if (!a.algorithm.empty()) s.algorithm = *parse_choice(a.algorithm, Algorithm::kNuts, Algorithm::kChees);
     if (a.chains > 0) s.chains = a.chains;
     if (a.warmup >= 0) s.warmup = a.warmup;
     if (a.draws > 0) s.draws = a.draws;
@@ -84,7 +84,7 @@ struct Plan {
   bool single = false;  // a model config, not a run file
   std::string output;   // "" = no file (a single model without --out)
   int threads = 0;
-  std::string device = "cpu";
+  Device device = Device::kCpu;
   bool single_precision = false;
   std::vector<std::string> order;  // every model of the run, in run order
   std::vector<BatchItem> items;    // those to fit
@@ -131,20 +131,22 @@ Plan make_plan(const FitArgs& a, bool distributed, bool warn_here, bool lock) {
   Plan p;
   p.run = load_run(a, warn_here);
   const RunSettings& rs = p.run.spec.run;
-  const std::string device = a.device.empty() ? rs.device : a.device;
-  const std::string precision = a.precision.empty() ? rs.precision : a.precision;
+  // The flags were checked against the same spellings by the command line parser.
+  const Device device = a.device.empty() ? rs.device : *parse_choice(a.device, Device::kCpu, Device::kCuda);
+  const Precision precision =
+      a.precision.empty() ? rs.precision : *parse_choice(a.precision, Precision::kFloat64, Precision::kFloat32);
   // Asked-for hardware that is absent is an error, never a quiet CPU run.
-  if (device == "cuda") {
+  if (device == Device::kCuda) {
     if (!cuda_built()) throw InputError("device cuda: herd was built without CUDA (configure with -DHERD_CUDA=ON)");
     if (cuda_device_count() == 0) throw InputError("device cuda: no CUDA device visible (" + cuda_device_report() + ")");
   }
-  if (device == "cuda" || precision == "float32")
+  if (device == Device::kCuda || precision == Precision::kFloat32)
     for (const auto& m : p.run.models)
-      if (m->spec().sampler.algorithm != "nuts")
-        throw InputError("model \"" + m->spec().name + "\": algorithm " + m->spec().sampler.algorithm +
+      if (m->spec().sampler.algorithm != Algorithm::kNuts)
+        throw InputError("model \"" + m->spec().name + "\": algorithm " + to_string(m->spec().sampler.algorithm) +
                          " runs on the CPU in float64 only; --device cuda and --precision float32 sample with NUTS");
   p.device = device;
-  p.single_precision = precision == "float32";
+  p.single_precision = precision == Precision::kFloat32;
   p.single = !p.run.spec.is_run_file;
   if (!a.draws_csv.empty() && !p.single)
     throw InputError(located(a.config, 0, 0, "--draws-csv takes a single model config, not a run file"));
@@ -231,7 +233,7 @@ int fit_here(const FitArgs& a) {
     const Model& m = *p.run.models.front();
     const SamplerOptions o = options_from(m.spec());
     fmt::print("{}: {} parameters, {} chains x ({} warmup + {} draws), {}, seed {}\n", m.spec().name, m.dim(),
-               o.chains, o.warmup, o.draws, o.algorithm == "chees" ? "ChEES-HMC" : "NUTS", o.seed);
+               o.chains, o.warmup, o.draws, o.algorithm == Algorithm::kChees ? "ChEES-HMC" : "NUTS", o.seed);
     fmt::print("priors:\n{}\n", m.describe());
   } else if (!a.quiet) {
     fmt::print(stderr, "herd: {} models, {} to fit{}{}\n", p.order.size(), p.items.size(),

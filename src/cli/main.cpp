@@ -37,7 +37,7 @@ Model load_model(const std::string& config) {
 
 int run_check_gradient(const std::string& config, int points, std::uint64_t seed, const std::string& precision) {
   const Model model = load_model(config);
-  const bool single = precision == "float32";
+  const bool single = parse_choice(precision, Precision::kFloat64, Precision::kFloat32) == Precision::kFloat32;
   // float32 is compared with the same double finite differences; its own rounding sets the bar.
   const double tol = single ? 2e-3 : 1e-6;
   const GradientCheck r = single ? check_gradient<float>(model, points, seed) : check_gradient<double>(model, points, seed);

@@ -256,16 +256,10 @@ void read_sampler(const Reader& r, const toml::table& root, SamplerSpec& s) {
   if (!t) return;
   r.check_keys(*t, "sampler",
                {"algorithm", "chains", "warmup", "draws", "target_accept", "max_depth", "seed", "metric"});
-  if (const toml::node* n = t->get("metric")) {
-    s.metric = r.string(*n, "sampler.metric");
-    if (s.metric != "pooled" && s.metric != "per_chain")
-      r.fail(*n, "`sampler.metric`: expected one of \"pooled\", \"per_chain\", found " + in_quotes(s.metric));
-  }
-  if (const toml::node* n = t->get("algorithm")) {
-    s.algorithm = r.string(*n, "sampler.algorithm");
-    if (s.algorithm != "nuts" && s.algorithm != "chees")
-      r.fail(*n, "`sampler.algorithm`: expected one of \"nuts\", \"chees\", found " + in_quotes(s.algorithm));
-  }
+  if (const toml::node* n = t->get("metric"))
+    s.metric = r.choice(*n, "sampler.metric", {MetricKind::kPooled, MetricKind::kPerChain});
+  if (const toml::node* n = t->get("algorithm"))
+    s.algorithm = r.choice(*n, "sampler.algorithm", {Algorithm::kNuts, Algorithm::kChees});
   if (const toml::node* n = t->get("chains")) s.chains = r.small_int(*n, "sampler.chains", 1, kMaxChains);
   if (const toml::node* n = t->get("warmup")) s.warmup = r.small_int(*n, "sampler.warmup", 0, kMaxIterations);
   if (const toml::node* n = t->get("draws")) s.draws = r.small_int(*n, "sampler.draws", 1, kMaxIterations);
@@ -597,9 +591,9 @@ void write_runs(std::ostream& o, const ModelSpec& s) {
   // TOML integers are signed 64-bit; a larger seed cannot be written faithfully.
   if (sm.seed > static_cast<std::uint64_t>(INT64_MAX))
     throw std::out_of_range("sampler.seed " + std::to_string(sm.seed) + " does not fit a TOML integer");
-  o << "\n[sampler]\nalgorithm = " << toml_string(sm.algorithm) << "\nchains = " << sm.chains
+  o << "\n[sampler]\nalgorithm = " << toml_string(to_string(sm.algorithm)) << "\nchains = " << sm.chains
     << "\nwarmup = " << sm.warmup << "\ndraws = " << sm.draws << "\ntarget_accept = " << toml_double(sm.target_accept)
-    << "\nmax_depth = " << sm.max_depth << "\nseed = " << sm.seed << "\nmetric = " << toml_string(sm.metric) << "\n";
+    << "\nmax_depth = " << sm.max_depth << "\nseed = " << sm.seed << "\nmetric = " << toml_string(to_string(sm.metric)) << "\n";
 }
 
 }  // namespace

@@ -34,15 +34,17 @@ void read_run_table(const Reader& w, const toml::table& root, const fs::path& ba
   w.check_keys(t, "run", {"output", "device", "threads", "precision"});
   if (const toml::node* o = t.get("output")) run.output = resolve(base, w.nonempty_string(*o, "run.output")).string();
   if (const toml::node* d = t.get("device")) {
-    run.device = w.nonempty_string(*d, "run.device");
-    if (run.device != "cpu" && run.device != "cuda")
-      w.fail(*d, "`run.device`: expected \"cpu\" or \"cuda\", found \"" + run.device + "\"");
+    const std::string s = w.nonempty_string(*d, "run.device");
+    const auto v = parse_choice(s, Device::kCpu, Device::kCuda);
+    if (!v) w.fail(*d, "`run.device`: expected \"cpu\" or \"cuda\", found \"" + s + "\"");
+    run.device = *v;
   }
   if (const toml::node* th = t.get("threads")) run.threads = w.small_int(*th, "run.threads", 0, 4096);
   if (const toml::node* p = t.get("precision")) {
-    run.precision = w.nonempty_string(*p, "run.precision");
-    if (run.precision != "float64" && run.precision != "float32")
-      w.fail(*p, "`run.precision`: expected \"float64\" or \"float32\", found \"" + run.precision + "\"");
+    const std::string s = w.nonempty_string(*p, "run.precision");
+    const auto v = parse_choice(s, Precision::kFloat64, Precision::kFloat32);
+    if (!v) w.fail(*p, "`run.precision`: expected \"float64\" or \"float32\", found \"" + s + "\"");
+    run.precision = *v;
   }
 }
 

@@ -40,40 +40,8 @@ void refuse_nonfinite(ModelOutput& out, const Model& model, const SamplerOptions
     out = failed_output(model, options, v + " holds values that are not finite (the data's scale overflows?)", seconds);
 }
 
-ModelOutput fit_one(const BatchItem& item, int threads, bool with_contributions, bool with_prior) {
-  SamplerOptions opt = item.options;
-  opt.threads = threads;
-  const auto t0 = Clock::now();
-  ModelOutput out;
-  try {
-    const FitResult fit = fit_model(*item.model, opt);
-    const std::string bad = nonfinite(fit);
-    out = bad.empty() ? build_output(*item.model, fit, opt, with_contributions)
-                      : failed_output(*item.model, opt, bad, since(t0));
-    refuse_nonfinite(out, *item.model, opt, since(t0));
-    if (with_prior && out.ok()) add_prior_groups(out, *item.model, opt);
-  } catch (const ModelError& e) {
-    out = failed_output(*item.model, opt, e.what(), since(t0));
-  } catch (const std::invalid_argument& e) {
-    out = failed_output(*item.model, opt, e.what(), since(t0));
-  }
-  for (const auto& [k, v] : item.attrs) out.text_attrs[k] = v;
-  return out;
-}
-
-// Models that cost the same per the estimate and run the same code: data sizes, structure,
-// chains and iterations.
-std::string shape_of(const BatchItem& item) {
-  const Model& m = *item.model;
-  const Dataset& d = m.dataset();
-  const ModelSpec& s = m.spec();
-  return std::to_string(d.G) + "/" + std::to_string(d.T) + "/" + std::to_string(d.C) + "/" + std::to_string(d.K) + "/" +
-         to_string(s.media.adstock.type) + std::to_string(s.media.adstock.taps) + "/" + to_string(s.media.saturation) +
-         "/" + to_string(s.media.pooling.type) + "/" + to_string(s.likelihood) + "/" + std::to_string(s.season_harmonics) +
-         "/" + item.options.algorithm + "/" + std::to_string(item.options.chains) + "/" +
-         std::to_string(item.options.warmup + item.options.draws);
-}
-
+// The model's output from what its fit produced (a wave's outcome or a host driver's
+// result): the one place where draws become a file's groups, or a failure.
 ModelOutput finish(const BatchItem& item, const WaveOutcome& w, const BatchOptions& options) {
   ModelOutput out;
   try {
@@ -89,6 +57,36 @@ ModelOutput finish(const BatchItem& item, const WaveOutcome& w, const BatchOptio
   return out;
 }
 
+// One model on `threads` CPU threads.
+ModelOutput fit_one(const BatchItem& item, int threads, const BatchOptions& options) {
+  SamplerOptions opt = item.options;
+  opt.threads = threads;
+  const auto t0 = Clock::now();
+  WaveOutcome w;
+  try {
+    w.fit = fit_model(*item.model, opt, options.chunk);
+  } catch (const ModelError& e) {
+    w.error = e.what();
+  } catch (const std::invalid_argument& e) {
+    w.error = e.what();
+  }
+  if (!w.error.empty()) w.fit.seconds = since(t0);
+  return finish(item, w, options);
+}
+
+// Models that cost the same per the estimate and run the same code: data sizes, structure,
+// chains and iterations.
+std::string shape_of(const BatchItem& item) {
+  const Model& m = *item.model;
+  const Dataset& d = m.dataset();
+  const ModelSpec& s = m.spec();
+  return std::to_string(d.G) + "/" + std::to_string(d.T) + "/" + std::to_string(d.C) + "/" + std::to_string(d.K) + "/" +
+         to_string(s.media.adstock.type) + std::to_string(s.media.adstock.taps) + "/" + to_string(s.media.saturation) +
+         "/" + to_string(s.media.pooling.type) + "/" + to_string(s.likelihood) + "/" + std::to_string(s.season_harmonics) +
+         "/" + to_string(item.options.algorithm) + "/" + std::to_string(item.options.chains) + "/" +
+         std::to_string(item.options.warmup + item.options.draws);
+}
+
 // The batch as waves: models with the same warmup and draws, as many at a time as fit the
 // memory budget, every chain of a wave advancing together (wave.hpp).
 BatchResult run_batch_waves(const std::vector<BatchItem>& items, const BatchOptions& options, SampleSink& sink,
@@ -96,7 +94,7 @@ BatchResult run_batch_waves(const std::vector<BatchItem>& items, const BatchOpti
   const auto t0 = Clock::now();
   BatchResult result;
   if (items.empty()) return result;
-  const bool cuda = options.device == "cuda";
+  const bool cuda = options.device == Device::kCuda;
   const long long budget = options.wave_bytes > 0 ? options.wave_bytes
                            : cuda                 ? static_cast<long long>(0.8 * static_cast<double>(cuda_free_memory()))
                                                   : (2LL << 30);
@@ -114,10 +112,10 @@ BatchResult run_batch_waves(const std::vector<BatchItem>& items, const BatchOpti
   std::vector<std::pair<int, int>> group_order;
   for (size_t i = 0; i < items.size(); ++i) {
     const BatchItem& item = items[i];
-    if (item.options.algorithm != "nuts") {
+    if (item.options.algorithm != Algorithm::kNuts) {
       if (observer) observer->started(item);
       WaveOutcome w;
-      w.error = "algorithm " + item.options.algorithm + ": the wave executor (--device cuda, --precision float32) runs NUTS only";
+      w.error = std::string("algorithm ") + to_string(item.options.algorithm) + ": the wave executor (--device cuda, --precision float32) runs NUTS only";
       emit(item, finish(item, w, options));
       continue;
     }
@@ -203,7 +201,7 @@ std::vector<double> refined_costs(const std::vector<BatchItem>& items,
 BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& options, SampleSink& sink,
                       BatchObserver* observer) {
   const auto t0 = Clock::now();
-  if (options.device == "cuda" || options.single_precision) return run_batch_waves(items, options, sink, observer);
+  if (options.device == Device::kCuda || options.single_precision) return run_batch_waves(items, options, sink, observer);
   BatchResult result;
   const int n = static_cast<int>(items.size());
   if (n == 0) return result;
@@ -230,7 +228,7 @@ BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& o
       const BatchItem& item = items[order[static_cast<size_t>(i)]];
       try {
         if (observer) observer->started(item);
-        const ModelOutput out = fit_one(item, per_model, options.with_contributions, options.with_prior);
+        const ModelOutput out = fit_one(item, per_model, options);
         (out.ok() ? ok : failed)++;
         const auto w0 = Clock::now();
         sink.write(out);

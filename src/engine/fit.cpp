@@ -1,10 +1,12 @@
 #include "herd/engine/fit.hpp"
 
 #include <cmath>
+#include <memory>
 
 #include "herd/core/error.hpp"
 #include "herd/diagnostics/diagnostics.hpp"
 #include "herd/engine/chees.hpp"
+#include "herd/engine/wave.hpp"
 
 namespace herd {
 
@@ -17,16 +19,21 @@ SamplerOptions options_from(const ModelSpec& spec) {
   o.target_accept = spec.sampler.target_accept;
   o.max_depth = spec.sampler.max_depth;
   o.seed = spec.sampler.seed;
-  o.pooled_metric = spec.sampler.metric == "pooled";
+  o.pooled_metric = spec.sampler.metric == MetricKind::kPooled;
   return o;
 }
 
-FitResult fit_model(const Model& model, const SamplerOptions& options) {
-  const ModelTarget<double> target{model.view<double>()};
-  const std::uint64_t id = model_id(model.spec().name);
-  if (options.algorithm == "chees") return run_chees(target, model.dim(), model.scratch_size(), options, id);
-  if (options.algorithm != "nuts") throw std::invalid_argument("unknown algorithm " + options.algorithm);
-  return run_nuts(target, model.dim(), model.scratch_size(), options, id);
+FitResult fit_model(const Model& model, const SamplerOptions& options, int chunk) {
+  if (options.algorithm == Algorithm::kChees) {
+    const ModelTarget<double> target{model.view<double>()};
+    return run_chees(target, model.dim(), model.scratch_size(), options, model_id(model.spec().name));
+  }
+  // A one-model wave on the host: the driver the GPU runs is the one every CPU fit runs.
+  const WaveLayout layout = make_wave_layout({&model}, {options}, chunk);
+  const std::unique_ptr<WaveBackend> backend = make_cpu_wave_backend(layout, false, options.threads);
+  std::vector<WaveOutcome> out = run_wave(*backend, layout);
+  if (!out[0].error.empty()) throw ModelError(out[0].error);
+  return std::move(out[0].fit);
 }
 
 namespace {

@@ -214,7 +214,7 @@ void add_model_attrs(ModelOutput& out, const Model& model, const SamplerOptions&
   out.text_attrs["config_source"] = model.spec().source;
   out.text_attrs["data_source"] = d.source;
   out.text_attrs["herd_version"] = kVersion;
-  out.text_attrs["algorithm"] = options.algorithm;
+  out.text_attrs["algorithm"] = to_string(options.algorithm);
   out.text_attrs["created_at"] = now_iso();
   out.int_attrs["seed"] = static_cast<long long>(options.seed);
   out.int_attrs["chains"] = options.chains;

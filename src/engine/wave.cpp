@@ -96,7 +96,8 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
     const SamplerOptions& o = L.options[m];
     if (o.max_depth < 1 || o.max_depth > kMaxTreeDepth)
       out[m].error = "max_depth must be in 1.." + std::to_string(kMaxTreeDepth);
-    if (o.algorithm != "nuts") out[m].error = "algorithm " + o.algorithm + ": a wave runs NUTS only";
+    if (o.algorithm != Algorithm::kNuts)
+      out[m].error = std::string("algorithm ") + to_string(o.algorithm) + ": a wave runs NUTS only";
   }
 
   WaveBackend::State s;

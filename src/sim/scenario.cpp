@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include <cmath>
@@ -442,34 +443,33 @@ std::string truth_json(const SimulatedData& d) {
   const Model& m = *d.truth_model;
   const Dataset& data = m.dataset();
   const auto C = static_cast<size_t>(data.C), T = static_cast<size_t>(data.T);
-  std::ostringstream o;
-  o << std::setprecision(17);
-  auto arr = [&](const std::vector<double>& v) {
-    std::string s = "[";
-    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + num(v[i]);
-    return s + "]";
-  };
-  o << "{\n  \"name\": \"" << d.name << "\",\n  \"likelihood\": \"" << to_string(m.spec().likelihood) << "\",\n";
-  o << "  \"outcome\": \"" << m.spec().data.outcome << "\",\n  \"outcome_scale\": " << num(data.outcome_scale) << ",\n";
-  o << "  \"outcome_formula\": \"y = outcome_scale * "
-    << (m.spec().likelihood == LikelihoodType::kLognormal ? "exp(mu + sigma * noise)" : "(mu + sigma * noise)")
-    << ", [geo * weeks + week]\",\n";
-  o << "  \"media_scale\": {";
-  for (size_t c = 0; c < C; ++c) o << (c ? ", " : "") << "\"" << data.channels[c] << "\": " << num(data.media_scale[c]);
-  o << "},\n  \"parameters\": {";
+  // Keys in the order a reader meets them; non-finite numbers are written as null.
+  nlohmann::ordered_json j;
+  j["name"] = d.name;
+  j["likelihood"] = to_string(m.spec().likelihood);
+  j["outcome"] = m.spec().data.outcome;
+  j["outcome_scale"] = data.outcome_scale;
+  j["outcome_formula"] = std::string("y = outcome_scale * ") +
+                         (m.spec().likelihood == LikelihoodType::kLognormal ? "exp(mu + sigma * noise)"
+                                                                             : "(mu + sigma * noise)") +
+                         ", [geo * weeks + week]";
+  nlohmann::ordered_json& media_scale = j["media_scale"] = nlohmann::ordered_json::object();
+  for (size_t c = 0; c < C; ++c) media_scale[data.channels[c]] = data.media_scale[c];
   const auto names = output_names(m);
   std::vector<double> vals(names.size());
   outputs(m, d.theta.data(), vals.data());
-  for (size_t i = 0; i < names.size(); ++i) o << (i ? ", " : "") << "\"" << names[i] << "\": " << num(vals[i]);
-  o << "},\n  \"sigma\": " << num(d.noise.sigma) << ",\n  \"mu\": " << arr(d.noise.mu) << ",\n  \"noise\": "
-    << arr(d.noise.eps) << ",\n";
+  nlohmann::ordered_json& params = j["parameters"] = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < names.size(); ++i) params[names[i]] = vals[i];
+  j["sigma"] = d.noise.sigma;
+  j["mu"] = d.noise.mu;
+  j["noise"] = d.noise.eps;
   const ResponseModel resp(m, d.theta.data(), 1);
   std::vector<double> contrib(T * C), scratch(static_cast<size_t>(m.scratch_size()));
   draw_contributions(m, resp, 0, d.theta.data(), contrib.data(), nullptr, scratch.data());
-  o << "  \"reference_spend\": {";
-  for (size_t c = 0; c < C; ++c) o << (c ? ", " : "") << "\"" << data.channels[c] << "\": " << num(resp.reference(static_cast<int>(c)));
-  o << "},\n  \"contribution\": {";
+  nlohmann::ordered_json& reference = j["reference_spend"] = nlohmann::ordered_json::object();
+  for (size_t c = 0; c < C; ++c) reference[data.channels[c]] = resp.reference(static_cast<int>(c));
   std::vector<double> total(C, 0.0), spend(C, 0.0);
+  nlohmann::ordered_json& contribution = j["contribution"] = nlohmann::ordered_json::object();
   for (size_t c = 0; c < C; ++c) {
     std::vector<double> v(T);
     for (size_t t = 0; t < T; ++t) {
@@ -478,22 +478,17 @@ std::string truth_json(const SimulatedData& d) {
     }
     for (size_t i = 0; i < static_cast<size_t>(data.G) * T; ++i)
       spend[c] += data.media[(i / T * C + c) * T + i % T];
-    o << (c ? ",\n    " : "\n    ") << "\"" << data.channels[c] << "\": " << arr(v);
+    contribution[data.channels[c]] = v;
   }
-  o << "\n  },\n  \"contribution_total\": {";
-  for (size_t c = 0; c < C; ++c) o << (c ? ", " : "") << "\"" << data.channels[c] << "\": " << num(total[c]);
-  o << "},\n  \"roi\": {";
-  for (size_t c = 0; c < C; ++c)
-    o << (c ? ", " : "") << "\"" << data.channels[c] << "\": " << (spend[c] > 0 ? num(total[c] / spend[c]) : "null");
-  o << "},\n  \"parents\": {";
-  size_t k = 0;
-  for (const auto& [p, subs] : d.parents) {
-    o << (k++ ? ", " : "") << "\"" << p << "\": [";
-    for (size_t j = 0; j < subs.size(); ++j) o << (j ? ", " : "") << "\"" << subs[j] << "\"";
-    o << "]";
+  nlohmann::ordered_json& totals = j["contribution_total"] = nlohmann::ordered_json::object();
+  nlohmann::ordered_json& roi = j["roi"] = nlohmann::ordered_json::object();
+  for (size_t c = 0; c < C; ++c) {
+    totals[data.channels[c]] = total[c];
+    roi[data.channels[c]] = spend[c] > 0 ? nlohmann::ordered_json(total[c] / spend[c]) : nlohmann::ordered_json();
   }
-  o << "}\n}\n";
-  return o.str();
+  nlohmann::ordered_json& parents = j["parents"] = nlohmann::ordered_json::object();
+  for (const auto& [p, subs] : d.parents) parents[p] = subs;
+  return j.dump(2) + "\n";
 }
 
 std::vector<std::string> write_simulated(const SimulatedData& d, const fs::path& dir) {

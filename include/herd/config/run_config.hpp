@@ -13,9 +13,9 @@ namespace herd {
 /// [run]
 struct RunSettings {
   std::string output;  // resolved against the run file's folder; "" = not set
-  std::string device = "cpu";
+  Device device = Device::kCpu;
   int threads = 0;     // 0 = all cores
-  std::string precision = "float64";
+  Precision precision = Precision::kFloat64;
 };
 
 /// One model of a run.

@@ -33,7 +33,7 @@ struct BatchOptions {
   int threads = 0;                 // 0 = all cores
   bool with_contributions = true;  // the posterior's `contribution` (chain, draw, week, channel)
   bool with_prior = false;         // `prior` and `prior_predictive` groups (herd fit --prior)
-  std::string device = "cpu";      // cpu | cuda: cuda runs the batch as waves on the GPU
+  Device device = Device::kCpu;    // kCuda runs the batch as waves on the GPU
   bool single_precision = false;   // float32 sampling (as waves, on either device)
   int chunk = 100;                 // sampling iterations per draws buffer of a wave
   int lanes = 32;                  // cuda: threads per chain (32: a warp per chain; 1: a thread)

@@ -17,8 +17,9 @@ struct ModelTarget {
   HERD_HD Real operator()(const Real* q, Real* g, Real* scratch) const { return log_density_grad(m, q, g, scratch); }
 };
 
-/// Samples one model with NUTS (double precision, CPU threads).
-FitResult fit_model(const Model& model, const SamplerOptions& options);
+/// Samples one model in double precision on CPU threads: NUTS as a one-model wave (the
+/// driver of every backend), ChEES on its host driver. Throws ModelError when it fails.
+FitResult fit_model(const Model& model, const SamplerOptions& options, int chunk = 100);
 
 /// Sampler options from the model's [sampler] table.
 SamplerOptions options_from(const ModelSpec& spec);

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "herd/core/choices.hpp"
 #include "herd/core/error.hpp"
 #include "herd/hmc/adaptation.hpp"
 #include "herd/hmc/nuts.hpp"
@@ -24,7 +25,7 @@ namespace herd {
 
 /// How to sample (the [sampler] table plus run-level settings).
 struct SamplerOptions {
-  std::string algorithm = "nuts";  // nuts | chees
+  Algorithm algorithm = Algorithm::kNuts;
   int chains = 4;
   int warmup = 1000;
   int draws = 1000;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "herd/core/choices.hpp"
 #include "herd/model/distribution.hpp"
 
 namespace herd {
@@ -61,14 +62,14 @@ struct LiftTest {
 
 /// [sampler]
 struct SamplerSpec {
-  std::string algorithm = "nuts";
+  Algorithm algorithm = Algorithm::kNuts;
   int chains = 4;
   int warmup = 1000;
   int draws = 1000;
   double target_accept = 0.8;
   int max_depth = 10;
   std::uint64_t seed = 1;
-  std::string metric = "pooled";  // pooled: one metric from all chains of the model | per_chain
+  MetricKind metric = MetricKind::kPooled;  // pooled: one metric from all chains of the model
 };
 
 /// Prior families that can be set in [priors]; each has a documented default.

@@ -237,13 +237,13 @@ TEST(ModelConfig, InterfaceExampleParses) {
   EXPECT_EQ(s.lift_tests[0].spend_after, 1500.0);
   EXPECT_EQ(s.lift_tests[0].lift, 230.0);
   EXPECT_EQ(s.lift_tests[0].lift_sd, 40.0);
-  EXPECT_EQ(s.sampler.algorithm, "nuts");
+  EXPECT_EQ(s.sampler.algorithm, Algorithm::kNuts);
   EXPECT_EQ(s.sampler.chains, 4);
   EXPECT_EQ(s.sampler.warmup, 1000);
   EXPECT_EQ(s.sampler.draws, 1000);
   EXPECT_EQ(s.sampler.target_accept, 0.8);
   EXPECT_EQ(s.sampler.max_depth, 10);
-  EXPECT_EQ(s.sampler.metric, "pooled");
+  EXPECT_EQ(s.sampler.metric, MetricKind::kPooled);
   EXPECT_EQ(s.sampler.seed, 1u);
   // beta (normal, real support) is accepted because every channel is pooled; it is unused.
   EXPECT_TRUE(has_warning(s, "priors.beta`")) << ::testing::PrintToString(s.warnings);
@@ -643,7 +643,7 @@ namespace herd {
 namespace {
 TEST(ModelConfig, MetricScope) {
   const std::string base = "[data]\npath = \"d.csv\"\noutcome = \"sales\"\n[media]\nchannels = [\"tv\"]\n[sampler]\n";
-  EXPECT_EQ(parse_model_config_text(base + "metric = \"per_chain\"\n", "t.toml", "/").sampler.metric, "per_chain");
+  EXPECT_EQ(parse_model_config_text(base + "metric = \"per_chain\"\n", "t.toml", "/").sampler.metric, MetricKind::kPerChain);
   try {
     parse_model_config_text(base + "metric = \"dense\"\n", "t.toml", "/");
     ADD_FAILURE() << "metric = dense accepted";

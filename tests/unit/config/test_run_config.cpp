@@ -77,7 +77,7 @@ name = "brand_again"
   EXPECT_TRUE(r.is_run_file);
   EXPECT_EQ(r.run.output, (dir_ / "out/night.h5").lexically_normal().string());  // relative to the run file
   EXPECT_EQ(r.run.threads, 3);
-  EXPECT_EQ(r.run.device, "cpu");
+  EXPECT_EQ(r.run.device, Device::kCpu);
   ASSERT_EQ(r.models.size(), 2u);
   EXPECT_EQ(r.models[0].spec.name, "brand");
   EXPECT_EQ(r.models[1].spec.name, "brand_again");
