@@ -14,20 +14,20 @@
 
 namespace herd {
 
-WaveLayout make_wave_layout(const std::vector<const Model*>& models, const std::vector<SamplerOptions>& options,
+WaveLayout make_wave_layout(const std::vector<WaveShape>& shapes, const std::vector<SamplerOptions>& options,
                             int chunk) {
-  if (models.empty() || models.size() != options.size()) throw std::invalid_argument("a wave needs models and options");
+  if (shapes.empty() || shapes.size() != options.size()) throw std::invalid_argument("a wave needs models and options");
   WaveLayout L;
-  L.models = models;
   L.options = options;
-  for (const Model* m : models) L.model_names.push_back(m->spec().name);
   L.chunk = std::max(1, std::min(chunk, std::max(1, options[0].draws)));
   int depth = 1;
-  for (size_t i = 0; i < models.size(); ++i) {
+  for (size_t i = 0; i < shapes.size(); ++i) {
     if (options[i].warmup != options[0].warmup || options[i].draws != options[0].draws)
       throw std::invalid_argument("the models of a wave share their warmup and draws");
-    L.stride = std::max(L.stride, models[i]->dim());
-    L.scratch_reals = std::max(L.scratch_reals, std::max(1, models[i]->scratch_size()));
+    L.model_names.push_back(shapes[i].name);
+    L.dims.push_back(shapes[i].dim);
+    L.stride = std::max(L.stride, shapes[i].dim);
+    L.scratch_reals = std::max(L.scratch_reals, std::max(1, shapes[i].scratch));
     depth = std::max(depth, std::min(std::max(options[i].max_depth, 1), kMaxTreeDepth));
     L.chain_offset.push_back(L.n_chains);
     L.n_chains += options[i].chains;
@@ -36,11 +36,20 @@ WaveLayout make_wave_layout(const std::vector<const Model*>& models, const std::
   return L;
 }
 
+WaveLayout make_wave_layout(const std::vector<const Model*>& models, const std::vector<SamplerOptions>& options,
+                            int chunk) {
+  std::vector<WaveShape> shapes;
+  for (const Model* m : models) shapes.push_back({m->spec().name, m->dim(), m->scratch_size()});
+  WaveLayout L = make_wave_layout(shapes, options, chunk);
+  L.models = models;
+  return L;
+}
+
 namespace {
 
 // The metric a model's chains sample with after a window, or "" and an error.
 std::string pooled_metric(const WaveLayout& L, size_t m, const WaveBackend::State& s, std::vector<double>& metric) {
-  const size_t n = static_cast<size_t>(L.models[m]->dim()), stride = static_cast<size_t>(L.stride);
+  const size_t n = static_cast<size_t>(L.dims[m]), stride = static_cast<size_t>(L.stride);
   const int first = L.chain_offset[m], chains = L.options[m].chains;
   struct Sums {
     double welford_n;
@@ -89,7 +98,7 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
       std::fprintf(stderr, "[wave %s, %d chains] %s %d..%d at %.2f s\n", backend.name().c_str(), L.n_chains, what, a,
                    b, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   };
-  const size_t M = L.models.size(), stride = static_cast<size_t>(L.stride);
+  const size_t M = L.dims.size(), stride = static_cast<size_t>(L.stride);
   const int W = L.options[0].warmup, D = L.options[0].draws;
   std::vector<WaveOutcome> out(M);
   for (size_t m = 0; m < M; ++m) {
@@ -162,7 +171,7 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
   }
 
   for (size_t m = 0; m < M; ++m) {
-    out[m].fit.dim = L.models[m]->dim();
+    out[m].fit.dim = L.dims[m];
     out[m].fit.draws = D;
     out[m].fit.chains.resize(static_cast<size_t>(L.options[m].chains));
     for (auto& d : out[m].fit.chains) d.reserve(static_cast<size_t>(D), static_cast<size_t>(out[m].fit.dim));

@@ -19,7 +19,7 @@
 #include "herd/data/dataset.hpp"
 #include "herd/diagnostics/diagnostics.hpp"
 #include "herd/engine/fit.hpp"
-#include "herd/engine/sampler.hpp"
+#include "herd/engine/fit_target.hpp"
 
 namespace herd {
 namespace {
@@ -277,7 +277,7 @@ TEST_F(PosteriorDb, EightSchoolsNoncentered) {
   const EightSchools t{vec(d["y"]), vec(d["sigma"]), false};
   SamplerOptions opt;
   opt.seed = 8;
-  const FitResult r = run_nuts(t, 10, 0, opt, model_id("eight_schools_noncentered"));
+  const FitResult r = fit_target(t, 10, 0, opt, "eight_schools_noncentered");
   expect_agreement(eight_schools_draws(r, false), opt.chains, opt.draws, reference("eight_schools-eight_schools_noncentered"));
 }
 
@@ -287,7 +287,7 @@ TEST_F(PosteriorDb, EightSchoolsCenteredReportsDivergences) {
   const EightSchools t{vec(d["y"]), vec(d["sigma"]), true};
   SamplerOptions opt;
   opt.seed = 8;
-  const FitResult r = run_nuts(t, 10, 0, opt, model_id("eight_schools_centered"));
+  const FitResult r = fit_target(t, 10, 0, opt, "eight_schools_centered");
   const SamplerHealth h = health(r, opt.max_depth);
   EXPECT_GT(h.divergences, 0);
   int chain_with = 0;
@@ -336,7 +336,7 @@ TEST_F(PosteriorDb, SimulatedBlr) {
   t.y = vec(d["y"]);
   SamplerOptions opt;
   opt.seed = 9;
-  const FitResult r = run_nuts(t, t.D + 1, 0, opt, model_id("blr"));
+  const FitResult r = fit_target(t, t.D + 1, 0, opt, "blr");
   Draws x;
   for (const auto& c : r.chains)
     for (int dd = 0; dd < r.draws; ++dd) {

@@ -1,7 +1,10 @@
 #pragma once
-// The host wave backend, templated on how chains run: the CPU backend (make_cpu_wave_backend)
-// is HostWaveBackend<Real, ThreadPoolRunner>; tests plug in other runners.
+// The host wave backend, templated on how chains run and on the models' target view: the CPU
+// backend (make_cpu_wave_backend) is HostWaveBackend<Real, ThreadPoolRunner> over the MMM's
+// ModelView; fit_target runs any host target through it; tests plug in other runners.
+#include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "herd/engine/wave.hpp"
@@ -22,12 +25,16 @@ struct ThreadPoolRunner {
 /// A wave on the host: state in std::vectors, every chain function run through `Runner`,
 /// which calls f(chain, lanes) for each chain (ThreadPoolRunner: the CPU backend; a test runs
 /// the lanes of each chain as threads).
-template <class Real, class Runner>
+template <class Real, class Runner, class View = ModelView<Real>>
 class HostWaveBackend : public WaveBackend {
  public:
-  HostWaveBackend(const WaveLayout& L, Runner runner) : L_(L), t_(L), runner_(runner) {
+  /// Over the layout's MMMs.
+  HostWaveBackend(const WaveLayout& L, Runner runner) : HostWaveBackend(L, runner, model_views(L)) {}
+  /// Over one target view per model of the layout.
+  HostWaveBackend(const WaveLayout& L, Runner runner, std::vector<View> views)
+      : L_(L), t_(L), runner_(runner), views_(std::move(views)) {
+    if (views_.size() != L.options.size()) throw std::invalid_argument("a host wave needs a view per model");
     t_.fill_precision(target_accept_, max_delta_h_, step_size_);
-    for (const Model* m : L.models) views_.push_back(m->view<Real>());
     const size_t C = static_cast<size_t>(L.n_chains), S = static_cast<size_t>(L.stride);
     q_.assign(C * S, 0);
     g_.assign(C * S, 0);
@@ -51,15 +58,15 @@ class HostWaveBackend : public WaveBackend {
   }
 
   void initialize(double radius, int tries) override {
-    const WaveView<Real> v = view(0);
+    const WaveView<Real, View> v = view(0);
     runner_(L_.n_chains, [&](int c, const auto& lanes) { wave_initialize(v, c, radius, tries, lanes); });
   }
   void search(int window) override {
-    const WaveView<Real> v = view(0);
+    const WaveView<Real, View> v = view(0);
     runner_(L_.n_chains, [&](int c, const auto& lanes) { wave_search(v, c, window, lanes); });
   }
   void transitions(const WaveWindow& win, int slot) override {
-    const WaveView<Real> v = view(slot);
+    const WaveView<Real, View> v = view(slot);
     runner_(L_.n_chains, [&](int c, const auto& lanes) { wave_transitions(v, c, win, lanes); });
   }
   void fetch(int slot, int count, const double** theta, const double** stats, const int** ints) override {
@@ -97,8 +104,13 @@ class HostWaveBackend : public WaveBackend {
       return conv.data();
     }
   }
-  WaveView<Real> view(int slot) {
-    WaveView<Real> v;
+  static std::vector<View> model_views(const WaveLayout& L) {
+    std::vector<View> views;
+    for (const Model* m : L.models) views.push_back(m->view<Real>());
+    return views;
+  }
+  WaveView<Real, View> view(int slot) {
+    WaveView<Real, View> v;
     v.n_chains = L_.n_chains;
     v.stride = L_.stride;
     v.chunk = L_.chunk;
@@ -134,7 +146,7 @@ class HostWaveBackend : public WaveBackend {
   const WaveLayout& L_;
   WaveTables t_;
   Runner runner_;
-  std::vector<ModelView<Real>> views_;
+  std::vector<View> views_;
   std::vector<Real> target_accept_, max_delta_h_, step_size_;
   std::vector<Real> q_, g_, inv_metric_, mean_, m2_, lp_, eps_, work_, scratch_;
   std::vector<DualAveraging<Real>> da_;

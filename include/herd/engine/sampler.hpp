@@ -1,9 +1,7 @@
 #pragma once
-// The CPU side of sampling one model: initialization, Stan's windowed warmup, draws. Chains
-// run in parallel between synchronization points (the ends of metric windows), where the
-// host pools the chains' Welford sums into the model's metric and every chain searches a
-// new step size and restarts dual averaging. All randomness comes from counter-based
-// streams, so results do not depend on the thread count.
+// What every sampler driver shares: the options, one chain's draws, a fit's result, the
+// thread pool, model identities, and the metric pooling the host does between windows
+// (the wave, wave.hpp, is the NUTS driver; ChEES's host driver is chees.hpp).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -99,7 +97,7 @@ std::uint64_t fnv1a(const void* data, size_t n, std::uint64_t h = 14695981039346
 /// FNV-1a of a model's name: its identity in the random streams, the same alone or in a batch.
 std::uint64_t model_id(const std::string& name);
 
-/// Shared pieces of the CPU samplers (NUTS here, ChEES in chees.hpp).
+/// Shared pieces of the host drivers (the wave's run_wave and ChEES's run_chees).
 namespace sampler_detail {
 
 /// Stan's regularized variance from n draws' sum of squared deviations m2:
@@ -156,136 +154,5 @@ std::string initialize(const Target& target, const SamplerOptions& opt, std::uin
 }
 
 }  // namespace sampler_detail
-
-/// NUTS with Stan's warmup on any Target (see nuts.hpp). target_scratch: Reals the target needs.
-/// Throws ModelError when a chain cannot be initialized or the step-size search runs away.
-template <class Target>
-FitResult run_nuts(const Target& target, int dim, int target_scratch, const SamplerOptions& opt, std::uint64_t model) {
-  if (opt.max_depth < 1 || opt.max_depth > kMaxTreeDepth)
-    throw std::invalid_argument("max_depth must be in 1.." + std::to_string(kMaxTreeDepth));
-  const auto start = std::chrono::steady_clock::now();
-  const std::uint64_t key = stream_key(opt.seed, model);
-  const int C = opt.chains;
-  const size_t n = static_cast<size_t>(dim);
-
-  struct Chain {
-    std::vector<double> q, g, inv_metric, mean, m2, work, scratch;
-    double lp = 0, eps = 1;
-    int welford_n = 0;
-    DualAveraging<double> da;
-    std::string error;
-  };
-  std::vector<Chain> ch(static_cast<size_t>(C));
-  FitResult out;
-  out.dim = dim;
-  out.draws = opt.draws;
-  out.chains.resize(static_cast<size_t>(C));
-  const int work_size = std::max(nuts_workspace_size(dim, opt.max_depth), 3 * dim);
-
-  // Initialization: uniform(-r, r), retried until the density and gradient are finite.
-  parallel_for(C, opt.threads, [&](int c) {
-    Chain& s = ch[static_cast<size_t>(c)];
-    s.q.assign(n, 0);
-    s.g.assign(n, 0);
-    s.inv_metric.assign(n, 1);
-    s.mean.assign(n, 0);
-    s.m2.assign(n, 0);
-    s.work.assign(static_cast<size_t>(work_size), 0);
-    s.scratch.assign(static_cast<size_t>(std::max(target_scratch, 1)), 0);
-    s.da.delta = opt.target_accept;
-    s.eps = opt.step_size;
-    s.error = sampler_detail::initialize(target, opt, key, c, s.q, s.g, s.lp, s.scratch,
-                                         out.chains[static_cast<size_t>(c)].gradient_evals);
-  });
-  auto check_errors = [&]() {
-    for (const auto& s : ch)
-      if (!s.error.empty()) throw ModelError(s.error);
-  };
-  check_errors();
-
-  // Step-size search: at the start (window 0) and after each metric update (window k + 1).
-  auto search = [&](int c, int window) {
-    Chain& s = ch[static_cast<size_t>(c)];
-    Philox rng(key, static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(window), RngUse::kStepsizeSearch);
-    struct Counting {
-      const Target& t;
-      long long* evals;
-      double operator()(const double* q, double* g, double* sc) const {
-        ++*evals;
-        return t(q, g, sc);
-      }
-    } counting{target, &out.chains[static_cast<size_t>(c)].gradient_evals};
-    const double eps = find_reasonable_stepsize(counting, dim, s.eps, s.inv_metric.data(), s.q.data(), s.g.data(),
-                                                s.lp, rng, s.work.data(), s.scratch.data());
-    if (!(eps > 0))
-      s.error = "chain " + std::to_string(c) + ": the step-size search ran away (step size beyond 1e7 or 0); "
-                "the posterior may be improper";
-    s.eps = eps;
-    s.da.mu = std::log(10 * eps);
-    s.da.restart();
-  };
-
-  const WindowSchedule schedule(opt.warmup);
-  if (opt.warmup > 0) {
-    parallel_for(C, opt.threads, [&](int c) { search(c, 0); });
-    check_errors();
-  }
-  std::vector<int> stops = schedule.window_ends();
-  if (opt.warmup > 0) stops.push_back(opt.warmup - 1);
-  stops.push_back(opt.warmup + opt.draws - 1);
-  std::sort(stops.begin(), stops.end());
-  stops.erase(std::unique(stops.begin(), stops.end()), stops.end());
-
-  for (auto& d : out.chains) d.reserve(static_cast<size_t>(opt.draws), n);
-
-  int it = 0, window = 0;
-  for (int stop : stops) {
-    if (stop < it) continue;
-    parallel_for(C, opt.threads, [&](int c) {
-      Chain& s = ch[static_cast<size_t>(c)];
-      ChainDraws& d = out.chains[static_cast<size_t>(c)];
-      for (int i = it; i <= stop; ++i) {
-        Philox rng(key, static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(i), RngUse::kTransition);
-        const NutsStats<double> st =
-            nuts_transition(target, dim, s.eps, s.inv_metric.data(), s.q.data(), s.g.data(), &s.lp, rng,
-                            opt.max_depth, opt.max_delta_h, s.work.data(), s.scratch.data());
-        d.gradient_evals += st.n_leapfrog;
-        if (i < opt.warmup) {
-          s.eps = s.da.learn(st.accept_prob);
-          if (schedule.in_window(i)) welford_add(s.welford_n, s.mean.data(), s.m2.data(), s.q.data(), dim);
-          if (i == opt.warmup - 1) s.eps = s.da.final_stepsize();
-          continue;
-        }
-        d.append(s.q.data(), n, s.lp, st.accept_prob, s.eps, st.energy, st.depth, st.n_leapfrog, st.divergent);
-      }
-    });
-    it = stop + 1;
-    // Stan updates the metric at the end of a window; windows end before the terminal buffer,
-    // so never at the last warmup iteration.
-    if (schedule.ends_window(stop)) {
-      if (opt.pooled_metric) {
-        const std::vector<double> var = sampler_detail::pooled_variance(ch, n);
-        for (auto& s : ch) s.inv_metric = var;
-      } else {
-        for (auto& s : ch) s.inv_metric = sampler_detail::regularized_variance(s.welford_n, s.m2);
-      }
-      for (auto& s : ch) {
-        if (!std::all_of(s.inv_metric.begin(), s.inv_metric.end(), [](double v) { return std::isfinite(v) && v > 0; }))
-          throw ModelError("the adapted metric is not finite and positive (window ending at iteration " +
-                           std::to_string(stop) + ")");
-        sampler_detail::reset_welford(s);
-      }
-      ++window;
-      parallel_for(C, opt.threads, [&](int c) { search(c, window); });
-      check_errors();
-    }
-  }
-  for (size_t c = 0; c < ch.size(); ++c) {
-    out.chains[c].inv_metric = ch[c].inv_metric;
-    out.chains[c].final_step_size = ch[c].eps;
-  }
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return out;
-}
 
 }  // namespace herd

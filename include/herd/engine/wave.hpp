@@ -2,10 +2,11 @@
 // A wave: many models' chains sampled together, the way the CUDA executor runs a batch.
 // The per-chain work (initialization, step-size search, W NUTS transitions with dual
 // averaging and Welford sums) is HERD_HD code over flat arrays, run by a CPU backend
-// (threads) or a CUDA backend (one thread per chain). The host side (run_wave) is the same
-// for both: it launches a window, reads back only the accumulators, pools each model's
-// metric, restarts the step-size search, and during sampling collects draws chunk by chunk
-// into double buffers. For the same seed a wave gives the draws run_nuts gives.
+// (threads) or a CUDA backend (a warp of 32 lanes per chain by default). The host side
+// (run_wave) is the same for both: it launches a window, reads back only the accumulators,
+// pools each model's metric, restarts the step-size search, and during sampling collects
+// draws chunk by chunk into double buffers. run_wave is herd's one NUTS driver: a single CPU
+// fit is a one-model wave, and any host target runs through it (fit_target.hpp).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,10 +35,12 @@ enum WaveIntStat : int { kStatDepth = 0, kStatLeapfrog, kStatDivergent, kNumIntS
 
 /// Every array of a wave's chains (device or host pointers), passed to kernels by value.
 /// Chain rows have `stride` Reals (the largest dim); model arrays are indexed by model.
-template <class Real>
+/// View is a model's target: a `dim` member and log_density_grad(view, q, g, scratch, lanes)
+/// found by argument-dependent lookup (the MMM's ModelView, or a host target in tests).
+template <class Real, class View = ModelView<Real>>
 struct WaveView {
   int n_chains = 0, stride = 0, chunk = 0;
-  const ModelView<Real>* models = nullptr;
+  const View* models = nullptr;
   const int* chain_model = nullptr;   // [chain] model of the wave
   const int* chain_index = nullptr;   // [chain] chain number within its model
   const std::uint64_t* key = nullptr; // [model] random stream key
@@ -70,9 +73,9 @@ struct WaveWindow {
 
 namespace wave_detail {
 
-template <class Real, class Lanes>
+template <class Real, class Lanes, class View>
 struct Target {
-  ModelView<Real> m;
+  View m;
   Lanes lanes;
   HERD_HD Real operator()(const Real* q, Real* g, Real* scratch) const {
     return log_density_grad(m, q, g, scratch, lanes);
@@ -80,9 +83,9 @@ struct Target {
 };
 
 // Counts into a per-lane local (every lane counts the same), written back by the leader.
-template <class Real, class Lanes>
+template <class Real, class Lanes, class View>
 struct CountingTarget {
-  ModelView<Real> m;
+  View m;
   Lanes lanes;
   long long* evals;
   HERD_HD Real operator()(const Real* q, Real* g, Real* scratch) const {
@@ -95,19 +98,19 @@ struct CountingTarget {
 
 /// Draws uniform(-radius, radius) initial values until the density and gradient are finite
 /// (as sampler_detail::initialize), and resets the chain's adaptation state.
-template <class Real, class Lanes = SerialLanes>
-HERD_HD void wave_initialize(const WaveView<Real>& w, int c, double radius, int tries, const Lanes& lanes = Lanes()) {
+template <class Real, class View, class Lanes = SerialLanes>
+HERD_HD void wave_initialize(const WaveView<Real, View>& w, int c, double radius, int tries, const Lanes& lanes = Lanes()) {
   if (w.status[c] != kWaveOk) return;
   const int i0 = lanes.lane(), di = lanes.count();
   const bool lead = lanes.leader();
   const int mi = w.chain_model[c];
-  const ModelView<Real> m = w.models[mi];
+  const View m = w.models[mi];
   const int n = m.dim;
   const long long row = static_cast<long long>(c) * w.stride;
   Real* q = w.q + row;
   Real* g = w.g + row;
   Real* scratch = w.scratch + c * w.scratch_stride;
-  const wave_detail::Target<Real, Lanes> target{m, lanes};
+  const wave_detail::Target<Real, Lanes, View> target{m, lanes};
   for (int i = i0; i < n; i += di) {
     w.inv_metric[row + i] = Real(1);
     w.mean[row + i] = Real(0);
@@ -152,17 +155,17 @@ HERD_HD void wave_initialize(const WaveView<Real>& w, int c, double radius, int 
 
 /// Stan's step-size search from the chain's current step size, then a fresh dual averaging
 /// around 10x the result (`window` numbers the search's random stream).
-template <class Real, class Lanes = SerialLanes>
-HERD_HD void wave_search(const WaveView<Real>& w, int c, int window, const Lanes& lanes = Lanes()) {
+template <class Real, class View, class Lanes = SerialLanes>
+HERD_HD void wave_search(const WaveView<Real, View>& w, int c, int window, const Lanes& lanes = Lanes()) {
   if (w.status[c] != kWaveOk) return;
   using std::log;
   const int mi = w.chain_model[c];
-  const ModelView<Real> m = w.models[mi];
+  const View m = w.models[mi];
   const long long row = static_cast<long long>(c) * w.stride;
   Philox rng(w.key[mi], static_cast<std::uint32_t>(w.chain_index[c]), static_cast<std::uint32_t>(window),
              RngUse::kStepsizeSearch);
   long long evals = 0;
-  const wave_detail::CountingTarget<Real, Lanes> target{m, lanes, &evals};
+  const wave_detail::CountingTarget<Real, Lanes, View> target{m, lanes, &evals};
   const Real eps = find_reasonable_stepsize(target, m.dim, w.eps[c], w.inv_metric + row, w.q + row, w.g + row,
                                             w.lp[c], rng, w.work + c * w.work_stride, w.scratch + c * w.scratch_stride,
                                             lanes);
@@ -178,15 +181,15 @@ HERD_HD void wave_search(const WaveView<Real>& w, int c, int window, const Lanes
 
 /// NUTS transitions win.first..win.last of chain c: dual averaging and Welford sums during
 /// warmup, draws into the chunk buffer after it.
-template <class Real, class Lanes = SerialLanes>
-HERD_HD void wave_transitions(const WaveView<Real>& w, int c, const WaveWindow& win, const Lanes& lanes = Lanes()) {
+template <class Real, class View, class Lanes = SerialLanes>
+HERD_HD void wave_transitions(const WaveView<Real, View>& w, int c, const WaveWindow& win, const Lanes& lanes = Lanes()) {
   if (w.status[c] != kWaveOk) return;
   const int i0 = lanes.lane(), di = lanes.count();
   const int mi = w.chain_model[c];
-  const ModelView<Real> m = w.models[mi];
+  const View m = w.models[mi];
   const int n = m.dim;
   const long long row = static_cast<long long>(c) * w.stride;
-  const wave_detail::Target<Real, Lanes> target{m, lanes};
+  const wave_detail::Target<Real, Lanes, View> target{m, lanes};
   Real* q = w.q + row;
   Real* g = w.g + row;
   Real* work = w.work + c * w.work_stride;
@@ -258,10 +261,19 @@ class WaveBackend {
   virtual std::string name() const = 0;
 };
 
+/// What a wave needs to know of a model's target: its random-stream identity (the model
+/// name), its dimension and the scratch Reals its log density needs.
+struct WaveShape {
+  std::string name;
+  int dim = 0;
+  int scratch = 0;
+};
+
 /// The models of one wave and their sampler options (warmup and draws shared by all).
 struct WaveLayout {
-  std::vector<const Model*> models;
+  std::vector<const Model*> models;      // the MMMs (empty for host targets)
   std::vector<std::string> model_names;  // their random-stream identities
+  std::vector<int> dims;
   std::vector<SamplerOptions> options;
   int stride = 0;                  // largest dim
   int n_chains = 0;
@@ -272,6 +284,9 @@ struct WaveLayout {
 
 /// Lays out models (all with the same warmup and draws) for a wave.
 WaveLayout make_wave_layout(const std::vector<const Model*>& models, const std::vector<SamplerOptions>& options,
+                            int chunk);
+/// The same for targets known only by their shapes (host targets).
+WaveLayout make_wave_layout(const std::vector<WaveShape>& shapes, const std::vector<SamplerOptions>& options,
                             int chunk);
 
 /// What a wave produced per model: the fit, or why the model failed.

@@ -15,7 +15,7 @@ struct WaveTables {
   std::vector<double> target_accept, max_delta_h, step_size;
 
   explicit WaveTables(const WaveLayout& L) {
-    for (size_t m = 0; m < L.models.size(); ++m) {
+    for (size_t m = 0; m < L.options.size(); ++m) {
       const SamplerOptions& o = L.options[m];
       for (int k = 0; k < o.chains; ++k) {
         chain_model.push_back(static_cast<int>(m));

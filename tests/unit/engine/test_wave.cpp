@@ -1,13 +1,16 @@
 // The wave executor's host logic (windows, metric pooling, chunked double-buffered draws,
-// failed models) through the CPU backend: a wave of models of different sizes must give
-// exactly the draws each model gets from run_nuts alone (the reference driver, itself held
-// to Stan's recursion in test_nuts), and fit_model (a one-model wave) the same again.
+// failed models) through the CPU backend: each model of a wave of models of different sizes
+// must draw exactly what it draws alone (fit_model: a one-model wave with another chunk
+// size), and a host target through fit_target the same again. The transition itself is held
+// to a literal transcription of Stan's recursion in test_nuts.
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "../model/fixtures.hpp"
+#include "herd/core/error.hpp"
 #include "herd/engine/fit.hpp"
+#include "herd/engine/fit_target.hpp"
 #include "herd/engine/wave.hpp"
 
 namespace herd {
@@ -54,11 +57,8 @@ Wave3 three_models(int warmup, int draws) {
   return w;
 }
 
-// The reference driver on the model's log density, independent of the wave.
-FitResult reference_fit(const Model& m, const SamplerOptions& o) {
-  const ModelTarget<double> target{m.view<double>()};
-  return run_nuts(target, m.dim(), m.scratch_size(), o, model_id(m.spec().name));
-}
+// The model alone: a one-model wave with a chunk size no wave below uses.
+FitResult alone(const Model& m, const SamplerOptions& o) { return fit_model(m, o, 7); }
 
 void expect_same(const FitResult& a, const FitResult& b, const std::string& what) {
   ASSERT_EQ(a.chains.size(), b.chains.size()) << what;
@@ -79,7 +79,7 @@ void expect_same(const FitResult& a, const FitResult& b, const std::string& what
   }
 }
 
-TEST(Wave, CpuBackendReproducesRunNuts) {
+TEST(Wave, EachModelDrawsAsItDoesAlone) {
   // 150 warmup iterations: rescaled windows with two metric updates; 60 draws in chunks of
   // 25 (two full buffers and a partial one, alternating slots).
   const Wave3 w = three_models(150, 60);
@@ -93,9 +93,24 @@ TEST(Wave, CpuBackendReproducesRunNuts) {
     ASSERT_EQ(out[i].error, "") << i;
     EXPECT_EQ(out[i].fit.dim, w.models[i]->dim());
     EXPECT_EQ(out[i].fit.chains[0].lp.size(), 60u);
-    expect_same(out[i].fit, reference_fit(*w.models[i], w.options[i]), "model " + std::to_string(i));
-    expect_same(out[i].fit, fit_model(*w.models[i], w.options[i], 7), "fit_model, model " + std::to_string(i));
+    expect_same(out[i].fit, alone(*w.models[i], w.options[i]), "model " + std::to_string(i));
   }
+}
+
+TEST(Wave, HostTargetDrawsAsTheModel) {
+  // The generic entry (the Gaussian and posteriordb tests' path) is the same driver.
+  const Wave3 w = three_models(120, 30);
+  for (size_t i = 0; i < 3; ++i) {
+    const Model& m = *w.models[i];
+    const ModelTarget<double> target{m.view<double>()};
+    expect_same(fit_target(target, m.dim(), m.scratch_size(), w.options[i], m.spec().name, 11), alone(m, w.options[i]),
+                "model " + std::to_string(i));
+  }
+  // Its failures are the wave's, as ModelError.
+  SamplerOptions bad = w.options[0];
+  bad.max_depth = 0;
+  const ModelTarget<double> target{w.models[0]->view<double>()};
+  EXPECT_THROW(fit_target(target, w.models[0]->dim(), w.models[0]->scratch_size(), bad, "m"), ModelError);
 }
 
 TEST(Wave, ChunkSizeDoesNotChangeDraws) {
@@ -117,7 +132,7 @@ TEST(Wave, FailedModelLeavesTheOthers) {
   EXPECT_TRUE(out[1].fit.chains[0].theta.empty());
   for (size_t i : {size_t(0), size_t(2)}) {
     ASSERT_EQ(out[i].error, "");
-    expect_same(out[i].fit, reference_fit(*w.models[i], w.options[i]), "model " + std::to_string(i));
+    expect_same(out[i].fit, alone(*w.models[i], w.options[i]), "model " + std::to_string(i));
   }
 }
 

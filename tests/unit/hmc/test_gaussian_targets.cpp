@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "herd/diagnostics/diagnostics.hpp"
-#include "herd/engine/sampler.hpp"
+#include "herd/engine/fit_target.hpp"
 
 namespace herd {
 namespace {
@@ -88,7 +88,7 @@ TEST(NutsGaussian, Iid100d) {
   SamplerOptions opt;
   opt.seed = 11;
   opt.init_radius = 2;
-  const FitResult r = run_nuts(t, n, 0, opt, model_id("iid100"));
+  const FitResult r = fit_target(t, n, 0, opt, "iid100");
   int divergent = 0;
   for (const auto& c : r.chains)
     for (auto d : c.diverging) divergent += d;
@@ -134,7 +134,7 @@ TEST(NutsGaussian, Correlated50dConditionNumber1e4) {
   }
   SamplerOptions opt;
   opt.seed = 5;
-  const FitResult r = run_nuts(t, n, 0, opt, model_id("corr50"));
+  const FitResult r = fit_target(t, n, 0, opt, "corr50");
   expect_moments(r, t.mu, var);
 }
 
@@ -149,7 +149,7 @@ TEST(NutsGaussian, PerChainMetric) {
   SamplerOptions opt;
   opt.seed = 21;
   opt.pooled_metric = false;
-  const FitResult r = run_nuts(t, n, 0, opt, model_id("per_chain"));
+  const FitResult r = fit_target(t, n, 0, opt, "per_chain");
   // Each chain adapted its own metric, and each is near the true variances.
   EXPECT_NE(r.chains[0].inv_metric, r.chains[1].inv_metric);
   for (const auto& c : r.chains)
@@ -164,12 +164,12 @@ TEST(NutsGaussian, SameSeedSameDrawsWhateverTheThreads) {
   opt.warmup = 150;
   opt.draws = 100;
   opt.threads = 1;
-  const FitResult a = run_nuts(t, 5, 0, opt, model_id("m"));
+  const FitResult a = fit_target(t, 5, 0, opt, "m");
   opt.threads = 4;
-  const FitResult b = run_nuts(t, 5, 0, opt, model_id("m"));
+  const FitResult b = fit_target(t, 5, 0, opt, "m");
   for (size_t c = 0; c < a.chains.size(); ++c) EXPECT_EQ(a.chains[c].theta, b.chains[c].theta);
   // A different model identity gives different streams.
-  const FitResult other = run_nuts(t, 5, 0, opt, model_id("m2"));
+  const FitResult other = fit_target(t, 5, 0, opt, "m2");
   EXPECT_NE(a.chains[0].theta, other.chains[0].theta);
 }
 
