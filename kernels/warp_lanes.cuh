@@ -1,44 +1,40 @@
 #pragma once
-// A warp per chain: the Lanes policy of herd/core/lanes.hpp over the 32 threads of a warp.
-// Sums reduce to lane 0 in a fixed tree and are broadcast, so every lane sees the same bits.
-// Host-side bodies exist only so the HERD_HD templates instantiate cleanly; kernels alone
-// run them.
-#include "herd/core/lanes.hpp"
+// A warp per chain: herd's Warp policy (herd/core/warp.hpp, the code the CPU's lockstep
+// emulator tests) over the CUDA shuffle intrinsics. Host-side bodies exist only so the
+// HERD_HD templates instantiate cleanly; kernels alone run them.
+#include "herd/core/warp.hpp"
 
 namespace herd {
 
-struct WarpLanes {
-  static constexpr bool kSerial = false;
+/// The warp's shuffles and votes, all lanes taking part (full mask).
+struct CudaShuffle {
 #if defined(__CUDA_ARCH__)
   __device__ __forceinline__ int lane() const { return static_cast<int>(threadIdx.x & 31u); }
-  __device__ __forceinline__ int count() const { return 32; }
-  __device__ __forceinline__ bool leader() const { return (threadIdx.x & 31u) == 0; }
   __device__ __forceinline__ void sync() const { __syncwarp(); }
   template <class R>
-  __device__ __forceinline__ R sum(R x) const {
-    for (int o = 16; o > 0; o >>= 1) x += __shfl_down_sync(0xffffffffu, x, o);
-    return __shfl_sync(0xffffffffu, x, 0);
+  __device__ __forceinline__ R xor_shuffle(R x, int mask) const {
+    return __shfl_xor_sync(0xffffffffu, x, mask);
   }
   template <class R>
-  __device__ __forceinline__ R broadcast(R x) const {
-    return __shfl_sync(0xffffffffu, x, 0);
+  __device__ __forceinline__ R from(R x, int src) const {
+    return __shfl_sync(0xffffffffu, x, src);
   }
   __device__ __forceinline__ bool all(bool b) const { return __all_sync(0xffffffffu, b) != 0; }
 #else
   int lane() const { return 0; }
-  int count() const { return 1; }
-  bool leader() const { return true; }
   void sync() const {}
   template <class R>
-  R sum(R x) const {
-    return x;
+  R xor_shuffle(R, int) const {
+    return R(0);
   }
   template <class R>
-  R broadcast(R x) const {
+  R from(R x, int) const {
     return x;
   }
   bool all(bool b) const { return b; }
 #endif
 };
+
+using WarpLanes = Warp<CudaShuffle>;
 
 }  // namespace herd

@@ -2,7 +2,8 @@
 // Lanes: the threads that evaluate one chain together. Shared HERD_HD code (the log density,
 // NUTS) strides its loops over weeks and coordinates by lane and reduces partial sums through
 // the policy. SerialLanes is one lane: the loops and sums are then exactly the serial code the
-// CPU runs. The CUDA backend's WarpLanes (kernels/warp_lanes.cuh) is a warp per chain.
+// CPU runs. Warp (warp.hpp) is 32 lanes over a shuffle backend: the CUDA kernels' WarpLanes
+// (kernels/warp_lanes.cuh) and the tests' lockstep emulator.
 //
 // Rules the shared code keeps: element i of every per-chain vector is touched only by lane
 // i % count() (so lanes never race on it); anything else in the chain's scratch is written by

@@ -1,15 +1,17 @@
-// The lane-parallel paths of the shared HERD_HD code, checked on the CPU: ThreadLanes runs
-// the lanes of one chain as threads with a barrier for sync(), so the striding, the leader's
-// parts and the reductions that a CUDA warp runs are exercised here against the serial code.
+// The lane-parallel paths of the shared HERD_HD code, checked on the CPU against the serial
+// code: ThreadLanes (2, 3, 7 lanes as threads with a barrier) and the lockstep emulator of a
+// 32-lane warp (lane_emulators.hpp), which runs herd's Warp policy, the one the CUDA kernels
+// instantiate, with its butterfly shuffles; broken shuffles must fail the same comparisons.
 #include <gtest/gtest.h>
 
-#include <condition_variable>
+#include <cmath>
 #include <cstdio>
 #include <functional>
-#include <mutex>
-#include <thread>
+#include <random>
+#include <string>
 
 #include "../model/fixtures.hpp"
+#include "lane_emulators.hpp"
 #include "herd/engine/host_wave_backend.hpp"
 #include "herd/engine/wave.hpp"
 #include "herd/hmc/nuts.hpp"
@@ -21,67 +23,11 @@ namespace {
 using testing::make_model;
 using testing::Options;
 
-// What the lanes of one chain share: a reusable barrier and one slot per lane.
-struct LaneShared {
-  explicit LaneShared(int lanes) : n(lanes), slot(static_cast<size_t>(lanes)) {}
-  void wait() {
-    std::unique_lock<std::mutex> lock(m);
-    const long gen = generation;
-    if (++arrived == n) {
-      arrived = 0;
-      ++generation;
-      cv.notify_all();
-    } else {
-      cv.wait(lock, [&] { return generation != gen; });
-    }
-  }
-  int n;
-  std::vector<double> slot;
-  std::mutex m;
-  std::condition_variable cv;
-  int arrived = 0;
-  long generation = 0;
-};
-
-struct ThreadLanes {
-  static constexpr bool kSerial = false;
-  int id = 0;
-  LaneShared* sh = nullptr;
-  int lane() const { return id; }
-  int count() const { return sh->n; }
-  bool leader() const { return id == 0; }
-  void sync() const { sh->wait(); }
-  template <class R>
-  R sum(R x) const {
-    sh->slot[static_cast<size_t>(id)] = static_cast<double>(x);
-    sync();
-    R t = 0;
-    for (int i = 0; i < sh->n; ++i) t += static_cast<R>(sh->slot[static_cast<size_t>(i)]);
-    sync();
-    return t;
-  }
-  template <class R>
-  R broadcast(R x) const {
-    if (leader()) sh->slot[0] = static_cast<double>(x);
-    sync();
-    const R v = static_cast<R>(sh->slot[0]);
-    sync();
-    return v;
-  }
-  bool all(bool b) const { return sum(b ? 1.0 : 0.0) == static_cast<double>(sh->n); }
-};
-
-// Runs fn(lanes) on n threads, one per lane.
-void run_lanes(int n, const std::function<void(const ThreadLanes&)>& fn) {
-  LaneShared sh(n);
-  std::vector<std::thread> pool;
-  for (int i = 0; i < n; ++i)
-    pool.emplace_back([&, i] {
-      const ThreadLanes lanes{i, &sh};
-      fn(lanes);
-    });
-  for (auto& t : pool) t.join();
-}
+using testing::EmulatedWarp;
+using testing::run_lanes;
+using testing::run_warp;
+using testing::ShuffleMutation;
+using testing::ThreadLanes;
 
 std::vector<Options> cases() {
   std::vector<Options> out;
@@ -105,42 +51,114 @@ std::vector<Options> cases() {
   return out;
 }
 
+// The log density and gradient at a fixed point, serially and through `run` (which calls
+// its argument once on every lane of some policy).
+struct LaneErrors {
+  double lp = 0, g = 0;     // relative to |lp| and to the largest gradient
+  bool lanes_agree = true;  // every lane returned the same log density, bit for bit
+};
+
+template <class Run>
+LaneErrors lane_errors(const Model& m, Run run) {
+  const ModelView<double> v = m.view<double>();
+  const int n = m.dim();
+  std::vector<double> theta(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) theta[static_cast<size_t>(i)] = 0.3 * std::sin(1.7 * i + 0.4);
+  std::vector<double> g0(static_cast<size_t>(n)), scratch(static_cast<size_t>(m.scratch_size()));
+  const double lp0 = log_density_grad(v, theta.data(), g0.data(), scratch.data());
+  double scale = 1;
+  for (double x : g0) scale = std::max(scale, std::abs(x));
+  std::vector<double> g(static_cast<size_t>(n), 0), shared(static_cast<size_t>(m.scratch_size()));
+  std::vector<double> lp(32, std::nan(""));
+  run([&](const auto& L) { lp[static_cast<size_t>(L.lane())] = log_density_grad(v, theta.data(), g.data(), shared.data(), L); });
+  LaneErrors e;
+  e.lp = std::abs(lp[0] - lp0) / std::max(1.0, std::abs(lp0));
+  for (double x : lp) e.lanes_agree = e.lanes_agree && (std::isnan(x) || x == lp[0]);
+  for (int i = 0; i < n; ++i) e.g = std::max(e.g, std::abs(g[static_cast<size_t>(i)] - g0[static_cast<size_t>(i)]) / scale);
+  return e;
+}
+
 TEST(Lanes, LogDensityMatchesSerial) {
   for (const Options& o : cases()) {
     const Model m = make_model(o, 31);
-    const ModelView<double> v = m.view<double>();
-    const int n = m.dim();
-    std::vector<double> theta(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) theta[static_cast<size_t>(i)] = 0.3 * std::sin(1.7 * i + 0.4);
-    std::vector<double> g0(static_cast<size_t>(n)), scratch(static_cast<size_t>(m.scratch_size()));
-    const double lp0 = log_density_grad(v, theta.data(), g0.data(), scratch.data());
-    double scale = 1;
-    for (double x : g0) scale = std::max(scale, std::abs(x));
-    for (int lanes : {2, 3, 7, 32}) {
-      std::vector<double> g(static_cast<size_t>(n), 0), shared(static_cast<size_t>(m.scratch_size()));
-      std::vector<double> lp(static_cast<size_t>(lanes));
-      run_lanes(lanes, [&](const ThreadLanes& L) {
-        lp[static_cast<size_t>(L.lane())] = log_density_grad(v, theta.data(), g.data(), shared.data(), L);
-      });
-      for (int l = 0; l < lanes; ++l) EXPECT_EQ(lp[static_cast<size_t>(l)], lp[0]) << "lanes disagree";
-      EXPECT_NEAR(lp[0], lp0, 1e-12 * std::max(1.0, std::abs(lp0))) << lanes << " lanes, G=" << o.G;
-      for (int i = 0; i < n; ++i)
-        EXPECT_NEAR(g[static_cast<size_t>(i)], g0[static_cast<size_t>(i)], 1e-12 * scale)
-            << lanes << " lanes, " << m.params()[static_cast<size_t>(i)].name;
+    for (int lanes : {2, 3, 7}) {
+      const LaneErrors e =
+          lane_errors(m, [&](const auto& f) { run_lanes(lanes, [&](const ThreadLanes& L) { f(L); }); });
+      EXPECT_TRUE(e.lanes_agree) << lanes << " lanes, G=" << o.G;
+      EXPECT_LE(e.lp, 1e-12) << lanes << " lanes, G=" << o.G;
+      EXPECT_LE(e.g, 1e-12) << lanes << " lanes, G=" << o.G;
     }
   }
 }
 
-// Runs each chain's functions with `lanes` ThreadLanes, chain after chain.
+TEST(WarpEmulator, SumIsTheWarpsButterflyOnEveryLane) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> z(0, 1);
+  std::vector<double> x(32);
+  for (auto& v : x) v = std::ldexp(z(rng), static_cast<int>(rng() % 40) - 20);  // magnitudes far apart
+  // lane 0 of a shuffle-down tree: y[i] += y[i + o] for o = 16, 8, 4, 2, 1
+  std::vector<double> y = x;
+  for (int o = 16; o > 0; o >>= 1)
+    for (int i = 0; i < o; ++i) y[static_cast<size_t>(i)] += y[static_cast<size_t>(i + o)];
+  std::vector<double> got(32);
+  std::vector<float> got_f(32);
+  std::vector<int> all_true(32), all_false(32);
+  run_warp([&](const EmulatedWarp<>& L) {
+    const size_t l = static_cast<size_t>(L.lane());
+    got[l] = L.sum(x[l]);
+    got_f[l] = L.sum(static_cast<float>(x[l]));
+    all_true[l] = L.all(true);
+    all_false[l] = L.all(l != 17);
+  });
+  for (size_t l = 0; l < 32; ++l) {
+    EXPECT_EQ(got[l], y[0]) << "lane " << l;  // bit for bit, on every lane
+    EXPECT_EQ(got_f[l], got_f[0]) << "lane " << l;
+    EXPECT_EQ(all_true[l], 1);
+    EXPECT_EQ(all_false[l], 0);
+  }
+}
+
+TEST(WarpEmulator, LogDensityMatchesSerial) {
+  for (const Options& o : cases()) {
+    const Model m = make_model(o, 31);
+    const LaneErrors e = lane_errors(m, [&](const auto& f) { run_warp([&](const EmulatedWarp<>& L) { f(L); }); });
+    EXPECT_TRUE(e.lanes_agree) << "G=" << o.G;
+    EXPECT_LE(e.lp, 1e-12) << "G=" << o.G;
+    EXPECT_LE(e.g, 1e-12) << "G=" << o.G;
+  }
+}
+
+TEST(WarpEmulator, BrokenShufflesFailTheComparison) {
+  // The comparison above must be able to fail: a wrong xor mask (lanes 16..31 never join the
+  // sum) and a lane dropped from the butterfly each move the gradient far beyond 1e-12.
+  const Model m = make_model(cases()[0], 31);
+  const LaneErrors wrong_mask = lane_errors(m, [&](const auto& f) {
+    run_warp<ShuffleMutation::kWrongXorMask>([&](const EmulatedWarp<ShuffleMutation::kWrongXorMask>& L) { f(L); });
+  });
+  EXPECT_GT(wrong_mask.g, 1e-6);
+  EXPECT_GT(wrong_mask.lp, 1e-6);
+  const LaneErrors dropped = lane_errors(m, [&](const auto& f) {
+    run_warp<ShuffleMutation::kDroppedLane>([&](const EmulatedWarp<ShuffleMutation::kDroppedLane>& L) { f(L); });
+  });
+  EXPECT_GT(dropped.g, 1e-6);
+}
+
+// Runs each chain's functions with `lanes` ThreadLanes (0: an emulated warp), chain after chain.
 struct LaneRunner {
   int lanes = 1;
   template <class F>
   void operator()(int n_chains, F&& f) const {
-    for (int c = 0; c < n_chains; ++c) run_lanes(lanes, [&](const ThreadLanes& L) { f(c, L); });
+    for (int c = 0; c < n_chains; ++c) {
+      if (lanes == 0)
+        run_warp([&](const EmulatedWarp<>& L) { f(c, L); });
+      else
+        run_lanes(lanes, [&](const ThreadLanes& L) { f(c, L); });
+    }
   }
 };
 
-// The same wave (run_wave's windows, metric updates, searches, chunks) with lanes and serially.
+// The same wave (run_wave's windows, metric updates, searches, chunks) with lanes (0: the
+// emulated warp) and serially.
 // Lanes sum in another order than the serial loop, so draws agree to rounding that grows
 // along the chain: the same trajectories (leapfrog counts), draws within `tol`.
 void expect_lane_wave(const Model& model, const SamplerOptions& so, int lanes, double tol) {
@@ -165,20 +183,26 @@ void expect_lane_wave(const Model& model, const SamplerOptions& so, int lanes, d
       EXPECT_NEAR(d.inv_metric[static_cast<size_t>(i)], e.inv_metric[static_cast<size_t>(i)],
                   tol * d.inv_metric[static_cast<size_t>(i)]);
   }
-  EXPECT_LE(worst, tol) << lanes << " lanes, warmup " << so.warmup;
-  std::printf("%d lanes, warmup %d, %d draws: largest relative difference %.3g\n", lanes, so.warmup, so.draws, worst);
+  const std::string what = lanes == 0 ? std::string("emulated warp") : std::to_string(lanes) + " lanes";
+  EXPECT_LE(worst, tol) << what << ", warmup " << so.warmup;
+  std::printf("%s, warmup %d, %d draws: largest relative difference %.3g\n", what.c_str(), so.warmup, so.draws, worst);
 }
 
-TEST(Lanes, FirstTransitionsMatchSerial) {
-  // The GPU test's setting: 20 transitions at a fixed step size from initialization.
+// The GPU test's setting: 20 transitions at a fixed step size from initialization (at the
+// origin, where a fixed small step makes real trajectories), trees up to max_depth.
+SamplerOptions first_transitions(int max_depth) {
   SamplerOptions so;
   so.chains = 1;
   so.warmup = 0;
   so.draws = 20;
   so.step_size = 0.005;
-  so.init_radius = 0;  // from the origin, where a fixed small step makes real trajectories
-  so.max_depth = 8;
-  expect_lane_wave(make_model(cases()[0], 9), so, 7, 1e-10);
+  so.init_radius = 0;
+  so.max_depth = max_depth;
+  return so;
+}
+
+TEST(Lanes, FirstTransitionsMatchSerial) {
+  expect_lane_wave(make_model(cases()[0], 9), first_transitions(6), 7, 1e-10);
 }
 
 TEST(Lanes, WarmupAndDrawsMatchSerial) {
@@ -189,6 +213,12 @@ TEST(Lanes, WarmupAndDrawsMatchSerial) {
   so.draws = 10;
   so.max_depth = 6;
   expect_lane_wave(make_model(cases()[1], 5), so, 5, 1e-6);
+}
+
+TEST(WarpEmulator, FirstTransitionsMatchSerial) {
+  // Through the Warp policy the kernels run; trees of at most 15 leapfrogs (32 lockstep
+  // threads per chain on a CPU are slow).
+  expect_lane_wave(make_model(cases()[0], 9), first_transitions(4), 0, 1e-8);
 }
 
 }  // namespace
