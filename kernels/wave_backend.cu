@@ -1,6 +1,7 @@
-// The CUDA wave backend: every model of a wave packed into one device arena, one thread per
-// chain running the same HERD_HD chain functions as the CPU backend (wave.hpp), draws
-// double-buffered through pinned host memory on a second stream.
+// The CUDA wave backend: every model of a wave packed into one device arena, the wave's
+// state a WaveState in device memory (the host backend's type over other memory), a warp
+// (or a thread) per chain running the same HERD_HD chain functions as the CPU backend
+// (wave.hpp), draws double-buffered through pinned host memory on a second stream.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -14,7 +15,7 @@
 #include "warp_lanes.cuh"
 #include "herd/engine/device.hpp"
 #include "herd/engine/wave.hpp"
-#include "herd/engine/wave_tables.hpp"
+#include "herd/engine/wave_state.hpp"
 #include "herd/model/model.hpp"
 
 namespace herd {
@@ -35,9 +36,9 @@ __device__ __forceinline__ int chain_of_thread() {
 }
 
 template <class Real, class Lanes>
-__global__ void init_kernel(WaveView<Real> w, double radius, int tries) {
+__global__ void init_kernel(WaveView<Real> w) {
   const int c = chain_of_thread<Lanes>();
-  if (c < w.n_chains) wave_initialize(w, c, radius, tries, Lanes());
+  if (c < w.n_chains) wave_initialize(w, c, Lanes());
 }
 
 template <class Real, class Lanes>
@@ -73,13 +74,26 @@ struct DeviceBlock {
   }
 };
 
-// Bump allocator over a byte count: first pass sizes, second pass hands out aligned offsets.
-struct Arena {
-  size_t used = 0;
-  size_t take(size_t bytes) {
-    const size_t at = (used + 255) / 256 * 256;
-    used = at + bytes;
-    return at;
+// Device memory for the wave's state (wave_state.hpp): one zeroed cudaMalloc'd block; copies
+// are synchronous, made when the backend has waited for its streams.
+struct DeviceMemory {
+  static void* allocate(size_t bytes) {
+    void* p = nullptr;
+    HERD_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(bytes, 1)));
+    HERD_CUDA_CHECK(cudaMemset(p, 0, std::max<size_t>(bytes, 1)));
+    return p;
+  }
+  static void release(void* p) {
+    if (p) cudaFree(p);
+  }
+  static void copy_in(void* dst, const void* src, size_t bytes) {
+    if (bytes) HERD_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+  }
+  static void copy_out(void* dst, const void* src, size_t bytes) {
+    if (bytes) HERD_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+  }
+  static void zero(void* dst, size_t bytes) {
+    if (bytes) HERD_CUDA_CHECK(cudaMemset(dst, 0, bytes));
   }
 };
 
@@ -150,8 +164,8 @@ DeviceModels<Real> pack_models(const std::vector<const Model*>& models) {
 template <class Real, class Lanes>
 class CudaWaveBackend : public WaveBackend {
  public:
-  explicit CudaWaveBackend(const WaveLayout& L) : L_(L), t_(L) {
-    if (cuda_device_count() == 0) throw std::runtime_error("device cuda: no CUDA device visible");
+  explicit CudaWaveBackend(const WaveLayout& L)
+      : L_(with_device(L)), data_(pack_models<Real>(L.models)), state_(L, data_.views) {
     HERD_CUDA_CHECK(cudaStreamCreateWithFlags(&compute_, cudaStreamNonBlocking));
     HERD_CUDA_CHECK(cudaStreamCreateWithFlags(&copy_, cudaStreamNonBlocking));
     for (int b = 0; b < 2; ++b) {
@@ -160,9 +174,12 @@ class CudaWaveBackend : public WaveBackend {
     }
     // The private working set of a thread (NUTS checkpoints) lives in local memory.
     HERD_CUDA_CHECK(cudaDeviceSetLimit(cudaLimitStackSize, 16384));
-    data_ = pack_models<Real>(L.models);
-    models_ = data_.views;
-    allocate_state();
+    const size_t rows = static_cast<size_t>(L.chunk) * static_cast<size_t>(L.n_chains);
+    for (int b = 0; b < 2; ++b) {
+      HERD_CUDA_CHECK(cudaMallocHost(&host_theta_[b], rows * L.stride * sizeof(Real)));
+      HERD_CUDA_CHECK(cudaMallocHost(&host_stats_[b], rows * kNumFloatStats * sizeof(Real)));
+      HERD_CUDA_CHECK(cudaMallocHost(&host_ints_[b], rows * kNumIntStats * sizeof(int)));
+    }
   }
 
   ~CudaWaveBackend() override {
@@ -179,27 +196,28 @@ class CudaWaveBackend : public WaveBackend {
     cudaStreamDestroy(copy_);
   }
 
-  void initialize(double radius, int tries) override {
-    init_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(view(0), radius, tries);
+  void initialize() override {
+    init_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(state_.ref(0));
     HERD_CUDA_CHECK(cudaGetLastError());
   }
   void search(int window) override {
-    search_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(view(0), window);
+    search_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(state_.ref(0), window);
     HERD_CUDA_CHECK(cudaGetLastError());
   }
   void transitions(const WaveWindow& win, int slot) override {
-    transitions_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(view(slot), win);
+    const WaveView<Real> v = state_.ref(slot);
+    transitions_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(v, win);
     HERD_CUDA_CHECK(cudaGetLastError());
     if (win.last < win.warmup) return;
     // Draws leave on the copy stream as soon as this chunk is done, while the next one runs.
     const size_t rows = static_cast<size_t>(win.last - win.first + 1) * static_cast<size_t>(L_.n_chains);
     HERD_CUDA_CHECK(cudaEventRecord(computed_[slot], compute_));
     HERD_CUDA_CHECK(cudaStreamWaitEvent(copy_, computed_[slot], 0));
-    HERD_CUDA_CHECK(cudaMemcpyAsync(host_theta_[slot], theta_[slot], rows * L_.stride * sizeof(Real),
+    HERD_CUDA_CHECK(cudaMemcpyAsync(host_theta_[slot], v.draw_theta, rows * L_.stride * sizeof(Real),
                                     cudaMemcpyDeviceToHost, copy_));
-    HERD_CUDA_CHECK(cudaMemcpyAsync(host_stats_[slot], stats_[slot], rows * kNumFloatStats * sizeof(Real),
+    HERD_CUDA_CHECK(cudaMemcpyAsync(host_stats_[slot], v.draw_stats, rows * kNumFloatStats * sizeof(Real),
                                     cudaMemcpyDeviceToHost, copy_));
-    HERD_CUDA_CHECK(cudaMemcpyAsync(host_ints_[slot], ints_[slot], rows * kNumIntStats * sizeof(int),
+    HERD_CUDA_CHECK(cudaMemcpyAsync(host_ints_[slot], v.draw_ints, rows * kNumIntStats * sizeof(int),
                                     cudaMemcpyDeviceToHost, copy_));
     HERD_CUDA_CHECK(cudaEventRecord(copied_[slot], copy_));
   }
@@ -212,43 +230,27 @@ class CudaWaveBackend : public WaveBackend {
   }
   void read_state(State& s) override {
     HERD_CUDA_CHECK(cudaStreamSynchronize(compute_));
-    const size_t C = static_cast<size_t>(L_.n_chains), CS = C * static_cast<size_t>(L_.stride);
-    s.status = download<int>(status_, C);
-    s.welford_n = download<int>(welford_n_, C);
-    s.evals = download<long long>(evals_, C);
-    s.mean = to_double(download<Real>(mean_, CS));
-    s.m2 = to_double(download<Real>(m2_, CS));
-    s.eps = to_double(download<Real>(eps_, C));
-    s.inv_metric = to_double(download<Real>(inv_metric_, CS));
+    state_.read(s);
   }
   void write_metric(const std::vector<double>& inv_metric) override {
     HERD_CUDA_CHECK(cudaStreamSynchronize(compute_));
-    const std::vector<Real> m(inv_metric.begin(), inv_metric.end());
-    const size_t C = static_cast<size_t>(L_.n_chains), CS = C * static_cast<size_t>(L_.stride);
-    HERD_CUDA_CHECK(cudaMemcpy(inv_metric_, m.data(), CS * sizeof(Real), cudaMemcpyHostToDevice));
-    HERD_CUDA_CHECK(cudaMemset(mean_, 0, CS * sizeof(Real)));
-    HERD_CUDA_CHECK(cudaMemset(m2_, 0, CS * sizeof(Real)));
-    HERD_CUDA_CHECK(cudaMemset(welford_n_, 0, C * sizeof(int)));
+    state_.write_metric(inv_metric);
   }
   void write_status(const std::vector<int>& status) override {
     HERD_CUDA_CHECK(cudaStreamSynchronize(compute_));
-    HERD_CUDA_CHECK(cudaMemcpy(status_, status.data(), status.size() * sizeof(int), cudaMemcpyHostToDevice));
+    state_.write_status(status);
   }
   std::string name() const override { return Lanes::kSerial ? "cuda (thread per chain)" : "cuda (warp per chain)"; }
 
  private:
+  static const WaveLayout& with_device(const WaveLayout& L) {
+    if (cuda_device_count() == 0) throw std::runtime_error("device cuda: no CUDA device visible");
+    return L;
+  }
   int blocks() const {
     const long long threads = static_cast<long long>(L_.n_chains) * (Lanes::kSerial ? 1 : 32);
     return static_cast<int>((threads + block_size<Lanes>() - 1) / block_size<Lanes>());
   }
-
-  template <class T>
-  std::vector<T> download(const T* p, size_t n) {
-    std::vector<T> v(n);
-    HERD_CUDA_CHECK(cudaMemcpy(v.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
-    return v;
-  }
-  static std::vector<double> to_double(const std::vector<Real>& v) { return std::vector<double>(v.begin(), v.end()); }
   static const double* as_double(const Real* p, size_t n, std::vector<double>& conv) {
     if constexpr (std::is_same_v<Real, double>) {
       (void)n;
@@ -260,120 +262,11 @@ class CudaWaveBackend : public WaveBackend {
     }
   }
 
-  void allocate_state() {
-    const size_t C = static_cast<size_t>(L_.n_chains), S = static_cast<size_t>(L_.stride);
-    const size_t M = L_.models.size(), K = static_cast<size_t>(L_.chunk);
-    Arena a;
-    const size_t o_cm = a.take(C * sizeof(int)), o_ci = a.take(C * sizeof(int)), o_key = a.take(M * sizeof(std::uint64_t)),
-                 o_acc = a.take(M * sizeof(Real)), o_md = a.take(M * sizeof(int)), o_dh = a.take(M * sizeof(Real)), o_ss = a.take(M * sizeof(Real)),
-                 o_q = a.take(C * S * sizeof(Real)), o_g = a.take(C * S * sizeof(Real)),
-                 o_im = a.take(C * S * sizeof(Real)), o_mean = a.take(C * S * sizeof(Real)),
-                 o_m2 = a.take(C * S * sizeof(Real)), o_lp = a.take(C * sizeof(Real)), o_eps = a.take(C * sizeof(Real)),
-                 o_da = a.take(C * sizeof(DualAveraging<Real>)), o_wn = a.take(C * sizeof(int)),
-                 o_st = a.take(C * sizeof(int)), o_ev = a.take(C * sizeof(long long)),
-                 o_work = a.take(C * static_cast<size_t>(L_.work_reals) * sizeof(Real)),
-                 o_scr = a.take(C * static_cast<size_t>(L_.scratch_reals) * sizeof(Real));
-    size_t o_th[2], o_fs[2], o_is[2];
-    for (int b = 0; b < 2; ++b) {
-      o_th[b] = a.take(K * C * S * sizeof(Real));
-      o_fs[b] = a.take(K * C * kNumFloatStats * sizeof(Real));
-      o_is[b] = a.take(K * C * kNumIntStats * sizeof(int));
-    }
-    state_ = DeviceBlock(a.used);
-    auto* base = static_cast<unsigned char*>(state_.p);
-    HERD_CUDA_CHECK(cudaMemset(state_.p, 0, a.used));
-    auto at = [&](size_t o) { return static_cast<void*>(base + o); };
-    chain_model_ = static_cast<int*>(at(o_cm));
-    chain_index_ = static_cast<int*>(at(o_ci));
-    key_ = static_cast<std::uint64_t*>(at(o_key));
-    target_accept_ = static_cast<Real*>(at(o_acc));
-    max_depth_ = static_cast<int*>(at(o_md));
-    max_delta_h_ = static_cast<Real*>(at(o_dh));
-    step_size_ = static_cast<Real*>(at(o_ss));
-    q_ = static_cast<Real*>(at(o_q));
-    g_ = static_cast<Real*>(at(o_g));
-    inv_metric_ = static_cast<Real*>(at(o_im));
-    mean_ = static_cast<Real*>(at(o_mean));
-    m2_ = static_cast<Real*>(at(o_m2));
-    lp_ = static_cast<Real*>(at(o_lp));
-    eps_ = static_cast<Real*>(at(o_eps));
-    da_ = static_cast<DualAveraging<Real>*>(at(o_da));
-    welford_n_ = static_cast<int*>(at(o_wn));
-    status_ = static_cast<int*>(at(o_st));
-    evals_ = static_cast<long long*>(at(o_ev));
-    work_ = static_cast<Real*>(at(o_work));
-    scratch_ = static_cast<Real*>(at(o_scr));
-    for (int b = 0; b < 2; ++b) {
-      theta_[b] = static_cast<Real*>(at(o_th[b]));
-      stats_[b] = static_cast<Real*>(at(o_fs[b]));
-      ints_[b] = static_cast<int*>(at(o_is[b]));
-      HERD_CUDA_CHECK(cudaMallocHost(&host_theta_[b], K * C * S * sizeof(Real)));
-      HERD_CUDA_CHECK(cudaMallocHost(&host_stats_[b], K * C * kNumFloatStats * sizeof(Real)));
-      HERD_CUDA_CHECK(cudaMallocHost(&host_ints_[b], K * C * kNumIntStats * sizeof(int)));
-    }
-    std::vector<Real> acc, dh, ss;
-    t_.fill_precision(acc, dh, ss);
-    HERD_CUDA_CHECK(cudaMemcpy(chain_model_, t_.chain_model.data(), C * sizeof(int), cudaMemcpyHostToDevice));
-    HERD_CUDA_CHECK(cudaMemcpy(chain_index_, t_.chain_index.data(), C * sizeof(int), cudaMemcpyHostToDevice));
-    HERD_CUDA_CHECK(cudaMemcpy(key_, t_.key.data(), M * sizeof(std::uint64_t), cudaMemcpyHostToDevice));
-    HERD_CUDA_CHECK(cudaMemcpy(target_accept_, acc.data(), M * sizeof(Real), cudaMemcpyHostToDevice));
-    HERD_CUDA_CHECK(cudaMemcpy(max_depth_, t_.max_depth.data(), M * sizeof(int), cudaMemcpyHostToDevice));
-    HERD_CUDA_CHECK(cudaMemcpy(max_delta_h_, dh.data(), M * sizeof(Real), cudaMemcpyHostToDevice));
-    HERD_CUDA_CHECK(cudaMemcpy(step_size_, ss.data(), M * sizeof(Real), cudaMemcpyHostToDevice));
-  }
-
-  WaveView<Real> view(int slot) const {
-    WaveView<Real> v;
-    v.n_chains = L_.n_chains;
-    v.stride = L_.stride;
-    v.chunk = L_.chunk;
-    v.models = models_;
-    v.chain_model = chain_model_;
-    v.chain_index = chain_index_;
-    v.key = key_;
-    v.target_accept = target_accept_;
-    v.max_depth = max_depth_;
-    v.max_delta_h = max_delta_h_;
-    v.step_size = step_size_;
-    v.q = q_;
-    v.g = g_;
-    v.inv_metric = inv_metric_;
-    v.mean = mean_;
-    v.m2 = m2_;
-    v.lp = lp_;
-    v.eps = eps_;
-    v.da = da_;
-    v.welford_n = welford_n_;
-    v.status = status_;
-    v.evals = evals_;
-    v.work = work_;
-    v.scratch = scratch_;
-    v.work_stride = L_.work_reals;
-    v.scratch_stride = L_.scratch_reals;
-    v.draw_theta = theta_[slot];
-    v.draw_stats = stats_[slot];
-    v.draw_ints = ints_[slot];
-    return v;
-  }
-
   const WaveLayout& L_;
-  WaveTables t_;
+  DeviceModels<Real> data_;
+  WaveState<Real, DeviceMemory> state_;
   cudaStream_t compute_ = nullptr, copy_ = nullptr;
   cudaEvent_t computed_[2] = {nullptr, nullptr}, copied_[2] = {nullptr, nullptr};
-  DeviceModels<Real> data_;
-  DeviceBlock state_;
-  const ModelView<Real>* models_ = nullptr;
-  int *chain_model_ = nullptr, *chain_index_ = nullptr, *max_depth_ = nullptr, *welford_n_ = nullptr,
-      *status_ = nullptr;
-  std::uint64_t* key_ = nullptr;
-  Real *target_accept_ = nullptr, *max_delta_h_ = nullptr, *step_size_ = nullptr;
-  Real *q_ = nullptr, *g_ = nullptr, *inv_metric_ = nullptr, *mean_ = nullptr, *m2_ = nullptr, *lp_ = nullptr,
-       *eps_ = nullptr, *work_ = nullptr, *scratch_ = nullptr;
-  DualAveraging<Real>* da_ = nullptr;
-  long long* evals_ = nullptr;
-  Real* theta_[2] = {nullptr, nullptr};
-  Real* stats_[2] = {nullptr, nullptr};
-  int* ints_[2] = {nullptr, nullptr};
   Real* host_theta_[2] = {nullptr, nullptr};
   Real* host_stats_[2] = {nullptr, nullptr};
   int* host_ints_[2] = {nullptr, nullptr};

@@ -20,6 +20,7 @@
 #include "herd/core/error.hpp"
 #include "model_config_detail.hpp"
 #include "herd/config/limits.hpp"
+#include "herd/hmc/nuts.hpp"  // kMaxTreeDepth
 
 namespace herd {
 namespace {
@@ -265,7 +266,7 @@ void read_sampler(const Reader& r, const toml::table& root, SamplerSpec& s) {
   if (const toml::node* n = t->get("draws")) s.draws = r.small_int(*n, "sampler.draws", 1, kMaxIterations);
   if (const toml::node* n = t->get("target_accept"))
     s.target_accept = r.number(*n, "sampler.target_accept", open_unit, "a number in (0, 1)");
-  if (const toml::node* n = t->get("max_depth")) s.max_depth = r.small_int(*n, "sampler.max_depth", 1, 15);
+  if (const toml::node* n = t->get("max_depth")) s.max_depth = r.small_int(*n, "sampler.max_depth", 1, kMaxTreeDepth);
   if (const toml::node* n = t->get("seed"))
     s.seed = static_cast<std::uint64_t>(r.integer(*n, "sampler.seed", 0, INT64_MAX));
 }

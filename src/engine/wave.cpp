@@ -28,7 +28,7 @@ WaveLayout make_wave_layout(const std::vector<WaveShape>& shapes, const std::vec
     L.dims.push_back(shapes[i].dim);
     L.stride = std::max(L.stride, shapes[i].dim);
     L.scratch_reals = std::max(L.scratch_reals, std::max(1, shapes[i].scratch));
-    depth = std::max(depth, std::min(std::max(options[i].max_depth, 1), kMaxTreeDepth));
+    depth = std::max(depth, clamped_depth(options[i]));
     L.chain_offset.push_back(L.n_chains);
     L.n_chains += options[i].chains;
   }
@@ -134,7 +134,7 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
     if (stop_any) backend.write_status(status);
   };
   sync_errors();  // models refused above
-  backend.initialize(L.options[0].init_radius, L.options[0].init_tries);
+  backend.initialize();
   sync_errors();
 
   const WindowSchedule schedule(W);
@@ -235,7 +235,7 @@ long long wave_model_bytes(const Model& model, const SamplerOptions& o, int chun
                            int scratch_reals) {
   const long long R = single_precision ? 4 : 8;
   const long long n = std::max(model.dim(), stride);
-  const long long depth = std::min(std::max(o.max_depth, 1), kMaxTreeDepth);
+  const long long depth = clamped_depth(o);
   const ModelView<double> v = model.view<double>();
   const long long data = R * (static_cast<long long>(v.G) * v.T * (v.C + v.K + 1) + v.S * v.T + v.C) +
                          4LL * 2 * v.C + static_cast<long long>(sizeof(LiftView<double>)) * v.n_lift +

@@ -77,7 +77,7 @@ FitResult run_chees(const Target& target, int dim, int target_scratch, const Sam
   double T = eps;
   DualAveraging<double> da;
   da.delta = co.target_accept;
-  da.mu = std::log(10 * eps);
+  da.start(eps);
   double log_eps_ma = std::log(eps), log_T = std::log(T), log_T_ma = log_T, adam_v = 0;
   int ma_step = 1, adam_t = 0, window = 0;
   const WindowSchedule schedule(opt.warmup);
@@ -163,8 +163,7 @@ FitResult run_chees(const Target& target, int dim, int target_scratch, const Sam
       inv_metric = sampler_detail::pooled_variance(ch, n);
       for (auto& s : ch) sampler_detail::reset_welford(s);
       eps = search_all(eps, static_cast<std::uint32_t>(++window));
-      da.mu = std::log(10 * eps);
-      da.restart();
+      da.start(eps);
       log_eps_ma = std::log(eps);
       ma_step = 1;
       T = std::clamp(T, eps, co.max_leapfrog * eps);

@@ -38,6 +38,12 @@ struct SamplerOptions {
   int init_tries = 100;
 };
 
+/// o.max_depth within 1..kMaxTreeDepth: what workspaces are sized for. A model whose
+/// max_depth is outside that range is refused, in one place (run_wave); configs cannot set one.
+inline int clamped_depth(const SamplerOptions& o) {
+  return o.max_depth < 1 ? 1 : (o.max_depth > kMaxTreeDepth ? kMaxTreeDepth : o.max_depth);
+}
+
 /// One chain's draws and sampler statistics (Stan's names in comments).
 struct ChainDraws {
   std::vector<double> theta;  // [draw * dim + i], unconstrained

@@ -48,6 +48,8 @@ struct WaveView {
   const int* max_depth = nullptr;       // [model]
   const Real* max_delta_h = nullptr;    // [model]
   const Real* step_size = nullptr;      // [model] initial step size
+  const double* init_radius = nullptr;  // [model] initial values uniform(-r, r)
+  const int* init_tries = nullptr;      // [model]
   Real *q = nullptr, *g = nullptr, *inv_metric = nullptr, *mean = nullptr, *m2 = nullptr;  // [chain][stride]
   Real *lp = nullptr, *eps = nullptr;                                                      // [chain]
   DualAveraging<Real>* da = nullptr;                                                       // [chain]
@@ -96,16 +98,19 @@ struct CountingTarget {
 
 }  // namespace wave_detail
 
-/// Draws uniform(-radius, radius) initial values until the density and gradient are finite
-/// (as sampler_detail::initialize), and resets the chain's adaptation state.
+/// Draws uniform(-r, r) initial values (r and the number of tries are the model's) until the
+/// density and gradient are finite (as sampler_detail::initialize), and resets the chain's
+/// adaptation state.
 template <class Real, class View, class Lanes = SerialLanes>
-HERD_HD void wave_initialize(const WaveView<Real, View>& w, int c, double radius, int tries, const Lanes& lanes = Lanes()) {
+HERD_HD void wave_initialize(const WaveView<Real, View>& w, int c, const Lanes& lanes = Lanes()) {
   if (w.status[c] != kWaveOk) return;
   const int i0 = lanes.lane(), di = lanes.count();
   const bool lead = lanes.leader();
   const int mi = w.chain_model[c];
   const View m = w.models[mi];
   const int n = m.dim;
+  const double radius = w.init_radius[mi];
+  const int tries = w.init_tries[mi];
   const long long row = static_cast<long long>(c) * w.stride;
   Real* q = w.q + row;
   Real* g = w.g + row;
@@ -158,7 +163,6 @@ HERD_HD void wave_initialize(const WaveView<Real, View>& w, int c, double radius
 template <class Real, class View, class Lanes = SerialLanes>
 HERD_HD void wave_search(const WaveView<Real, View>& w, int c, int window, const Lanes& lanes = Lanes()) {
   if (w.status[c] != kWaveOk) return;
-  using std::log;
   const int mi = w.chain_model[c];
   const View m = w.models[mi];
   const long long row = static_cast<long long>(c) * w.stride;
@@ -173,8 +177,7 @@ HERD_HD void wave_search(const WaveView<Real, View>& w, int c, int window, const
     w.evals[c] += evals;
     if (!(eps > Real(0))) w.status[c] = kWaveSearchFailed;
     w.eps[c] = eps;
-    w.da[c].mu = log(Real(10) * eps);
-    w.da[c].restart();
+    w.da[c].start(eps);
   }
   lanes.sync();
 }
@@ -203,8 +206,10 @@ HERD_HD void wave_transitions(const WaveView<Real, View>& w, int c, const WaveWi
   for (int i = win.first; i <= win.last; ++i) {
     Philox rng(w.key[mi], static_cast<std::uint32_t>(w.chain_index[c]), static_cast<std::uint32_t>(i),
                RngUse::kTransition);
-    const NutsStats<Real> st = nuts_transition(target, n, eps, inv_metric, q, g, &lp, rng, w.max_depth[mi],
-                                               w.max_delta_h[mi], work, scratch, lanes);
+    const NutsStats<Real> st =
+        nuts_transition(target, ChainPoint<Real>{n, q, g, &lp}, inv_metric,
+                        NutsSettings<Real>{eps, w.max_depth[mi], w.max_delta_h[mi]}, rng, NutsScratch<Real>{work, scratch},
+                        lanes);
     evals += st.n_leapfrog;
     if (i < win.warmup) {
       eps = da.learn(st.accept_prob);
@@ -241,7 +246,8 @@ HERD_HD void wave_transitions(const WaveView<Real, View>& w, int c, const WaveWi
 class WaveBackend {
  public:
   virtual ~WaveBackend() = default;
-  virtual void initialize(double radius, int tries) = 0;
+  /// Initial values for every chain (each model's radius and tries), adaptation reset.
+  virtual void initialize() = 0;
   virtual void search(int window) = 0;
   /// Transitions of every chain; draws (if any) go to buffer `slot` (0 or 1).
   virtual void transitions(const WaveWindow& win, int slot) = 0;

@@ -1,6 +1,6 @@
 #pragma once
-// The small per-chain and per-model tables of a wave, built once on the host and used by
-// both wave backends (the CUDA one uploads them).
+// The small per-chain and per-model tables of a wave, built once on the host and uploaded
+// into the wave's state (wave_state.hpp) by both backends.
 #include <cstdint>
 #include <vector>
 
@@ -8,11 +8,11 @@
 
 namespace herd {
 
-/// chain -> model and chain number, model -> stream key and NUTS settings.
+/// chain -> model and chain number, model -> stream key, initialization and NUTS settings.
 struct WaveTables {
-  std::vector<int> chain_model, chain_index, max_depth;
+  std::vector<int> chain_model, chain_index, max_depth, init_tries;
   std::vector<std::uint64_t> key;
-  std::vector<double> target_accept, max_delta_h, step_size;
+  std::vector<double> target_accept, max_delta_h, step_size, init_radius;
 
   explicit WaveTables(const WaveLayout& L) {
     for (size_t m = 0; m < L.options.size(); ++m) {
@@ -22,10 +22,12 @@ struct WaveTables {
         chain_index.push_back(k);
       }
       key.push_back(stream_key(o.seed, model_id(L.model_names[m])));
-      max_depth.push_back(o.max_depth < 1 ? 1 : (o.max_depth > kMaxTreeDepth ? kMaxTreeDepth : o.max_depth));
+      max_depth.push_back(clamped_depth(o));
       target_accept.push_back(o.target_accept);
       max_delta_h.push_back(o.max_delta_h);
       step_size.push_back(o.step_size);
+      init_radius.push_back(o.init_radius);
+      init_tries.push_back(o.init_tries);
     }
   }
 

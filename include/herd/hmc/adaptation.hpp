@@ -24,6 +24,13 @@ struct DualAveraging {
     x_bar = 0;
   }
 
+  /// Starts adapting from a freshly searched step size eps: Stan shrinks toward log(10 eps).
+  HERD_HD void start(Real eps) {
+    using std::log;
+    mu = log(Real(10) * eps);
+    restart();
+  }
+
   /// Feeds one iteration's acceptance statistic; returns the next step size exp(x).
   HERD_HD Real learn(Real adapt_stat) {
     using std::exp;

@@ -37,7 +37,7 @@ HERD_HD HmcStats<Real> hmc_step(const Target& target, int n, Real eps, int n_ste
   PhasePoint<Real> z{work, work + n, work + 2 * n, *lp};
   copy(z.q, q, n, L);
   copy(z.g, g, n, L);
-  for (int i = 0; i < n; ++i) z.p[i] = static_cast<Real>(rng.normal()) / sqrt(inv_metric[i]);
+  draw_momentum(z.p, inv_metric, n, rng, L);
   Real* p0 = work + 3 * n;
   copy(p0, z.p, n, L);
   const Real H0 = hamiltonian(z, inv_metric, n, L);

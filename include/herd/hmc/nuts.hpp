@@ -37,6 +37,32 @@ struct PhasePoint {
   Real lp;  // log density at q
 };
 
+/// A chain's point, read and overwritten by a transition: n coordinates q, the gradient g of
+/// the log density at q, and the log density *lp.
+template <class Real>
+struct ChainPoint {
+  int n;
+  Real* q;
+  Real* g;
+  Real* lp;
+};
+
+/// How a NUTS transition runs: step size, tree depth cap, energy error that is a divergence.
+template <class Real>
+struct NutsSettings {
+  Real eps;
+  int max_depth;
+  Real max_delta_h;
+};
+
+/// Caller-provided memory: `work` holds nuts_workspace_size(n, max_depth) Reals, `target`
+/// what the target needs.
+template <class Real>
+struct NutsScratch {
+  Real* work;
+  Real* target;
+};
+
 /// What one transition reports (Stan's sampler parameters).
 template <class Real>
 struct NutsStats {
@@ -48,6 +74,20 @@ struct NutsStats {
 };
 
 namespace nuts_detail {
+
+/// p ~ N(0, M): every lane draws every coordinate's normal (one stream, the same on every
+/// lane) and keeps its own; M^-1 is the diagonal inv_metric.
+template <class Real, class Lanes>
+HERD_HD_INLINE void draw_momentum(Real* p, const Real* inv_metric, int n, Philox& rng, const Lanes& L) {
+  using std::sqrt;
+  for (int i = 0, own = L.lane(); i < n; ++i) {
+    const double r = rng.normal();
+    if (i == own) {
+      p[i] = static_cast<Real>(r) / sqrt(inv_metric[i]);
+      own += L.count();
+    }
+  }
+}
 
 template <class Real, class Lanes>
 HERD_HD_INLINE void copy(Real* dst, const Real* src, int n, const Lanes& L) {
@@ -220,27 +260,22 @@ HERD_HD bool build_tree(const Target& target, Workspace<Real>& ws, Trajectory<Re
 
 }  // namespace nuts_detail
 
-/// One NUTS transition from (q, g, lp), which it overwrites with the new state. `work` holds
-/// nuts_workspace_size(n, max_depth) Reals, `target_scratch` what the target needs.
+/// One NUTS transition from the chain's point, which it overwrites with the new one, under
+/// the diagonal inverse metric inv_metric.
 template <class Real, class Target, class Lanes = SerialLanes>
-HERD_HD NutsStats<Real> nuts_transition(const Target& target, int n, Real eps, const Real* inv_metric, Real* q,
-                                        Real* g, Real* lp, Philox& rng, int max_depth, Real max_delta_h, Real* work,
-                                        Real* target_scratch, const Lanes& L = Lanes()) {
+HERD_HD NutsStats<Real> nuts_transition(const Target& target, const ChainPoint<Real>& point, const Real* inv_metric,
+                                        const NutsSettings<Real>& settings, Philox& rng,
+                                        const NutsScratch<Real>& scratch, const Lanes& L = Lanes()) {
   using namespace nuts_detail;
   using std::exp;
-  using std::sqrt;
-  Workspace<Real> ws(work, n, max_depth);
-  copy(ws.z.q, q, n, L);
-  copy(ws.z.g, g, n, L);
-  ws.z.lp = *lp;
-  // Every lane draws every coordinate's momentum (one stream) and keeps its own.
-  for (int i = 0, own = L.lane(); i < n; ++i) {
-    const double r = rng.normal();
-    if (i == own) {
-      ws.z.p[i] = static_cast<Real>(r) / sqrt(inv_metric[i]);
-      own += L.count();
-    }
-  }
+  const int n = point.n, max_depth = settings.max_depth;
+  const Real eps = settings.eps, max_delta_h = settings.max_delta_h;
+  Real* const target_scratch = scratch.target;
+  Workspace<Real> ws(scratch.work, n, max_depth);
+  copy(ws.z.q, point.q, n, L);
+  copy(ws.z.g, point.g, n, L);
+  ws.z.lp = *point.lp;
+  draw_momentum(ws.z.p, inv_metric, n, rng, L);
   copy_point(ws.z_fwd, ws.z, n, L);
   copy_point(ws.z_bck, ws.z, n, L);
   copy_point(ws.sample, ws.z, n, L);
@@ -297,9 +332,9 @@ HERD_HD NutsStats<Real> nuts_transition(const Target& target, int n, Real eps, c
     if (!persist) break;
   }
 
-  copy(q, ws.sample.q, n, L);
-  copy(g, ws.sample.g, n, L);
-  *lp = ws.sample.lp;
+  copy(point.q, ws.sample.q, n, L);
+  copy(point.g, ws.sample.g, n, L);
+  *point.lp = ws.sample.lp;
   NutsStats<Real> s;
   s.accept_prob = tr.n_leapfrog > 0 ? tr.sum_metro_prob / Real(tr.n_leapfrog) : Real(0);
   s.depth = depth;
@@ -326,13 +361,7 @@ HERD_HD Real find_reasonable_stepsize(const Target& target, int n, Real eps, con
     copy(z.q, q, n, L);
     copy(z.g, g, n, L);
     z.lp = lp;
-    for (int i = 0, own = L.lane(); i < n; ++i) {
-      const double r = rng.normal();
-      if (i == own) {
-        z.p[i] = static_cast<Real>(r) / sqrt(inv_metric[i]);
-        own += L.count();
-      }
-    }
+    draw_momentum(z.p, inv_metric, n, rng, L);
     const Real H0 = hamiltonian(z, inv_metric, n, L);
     leapfrog(target, z, eps, inv_metric, n, target_scratch, L);
     Real h = hamiltonian(z, inv_metric, n, L);

@@ -23,7 +23,7 @@ struct Wave3 : testing::OwnedModels {
   std::vector<SamplerOptions> options;
 };
 
-// Three models of different dims and chain counts; one with per-chain metrics.
+// Three models of different dims, chain counts and init radii; one with per-chain metrics.
 Wave3 three_models(int warmup, int draws) {
   Wave3 w;
   Options a;
@@ -52,6 +52,7 @@ Wave3 three_models(int warmup, int draws) {
     o.max_depth = 6;
     o.threads = 1;
     o.pooled_metric = i != 1;
+    o.init_radius = 2 - 0.5 * i;  // each model's own initialization, honoured in a wave
     w.options.push_back(o);
   }
   return w;

@@ -176,8 +176,9 @@ TEST(Nuts, IterativeMatchesStansRecursionBitForBit) {
     for (int it = 0; it < 200; ++it) {
       Philox rng_a(stream_key(7, 1), 0, static_cast<std::uint32_t>(it), RngUse::kTransition);
       Philox rng_b(stream_key(7, 1), 0, static_cast<std::uint32_t>(it), RngUse::kTransition);
-      const NutsStats<double> st = nuts_transition(target, n, eps, inv_m.data(), q.data(), g.data(), &lp, rng_a, 10,
-                                                   1000.0, work.data(), static_cast<double*>(nullptr));
+      const NutsStats<double> st =
+          nuts_transition(target, ChainPoint<double>{n, q.data(), g.data(), &lp}, inv_m.data(),
+                          NutsSettings<double>{eps, 10, 1000.0}, rng_a, NutsScratch<double>{work.data(), nullptr});
       Recursive rec{target, n, eps, inv_m, rng_b, 1000, 0, 0, false, rz};
       const int depth = rec.transition(10);
       rz = rec.z;
