@@ -74,11 +74,9 @@ void outputs(const Model& model, const double* theta, double* out) {
   // beta of a pooled channel = its base effect (exp of it for positive effects).
   const ModelView<double> m = model.view<double>();
   std::vector<double> scratch(static_cast<size_t>(model.scratch_size()));
-  const detail::Workspace<double> ws = detail::carve(m, scratch.data());
-  detail::transform_and_priors(m, theta, ws);
-  detail::effects_forward(m, ws);
+  const ForwardPass<double> pass(m, theta, scratch.data());
   size_t k = v.size();
-  for (int c : derived) out[k++] = m.positive ? std::exp(ws.lb[c]) : ws.lb[c];
+  for (int c : derived) out[k++] = m.positive ? std::exp(pass.base_effect(c)) : pass.base_effect(c);
 }
 
 SamplerHealth health(const FitResult& fit, int max_depth) {

@@ -68,10 +68,11 @@ class ResponseModel {
 
 /// One draw's weekly contributions relative to each channel's reference spend, summed over
 /// geos, contrib[t * C + c], and the baseline[t] (optional: the outcome with every channel at
-/// its reference), in outcome units. scratch holds model.scratch_size() doubles and keeps the
-/// draw's workspace afterwards. For lognormal: exp(mu) - exp(mu - term + term_ref).
+/// its reference), in outcome units; adstock (optional) gets each channel's adstock weights
+/// [c * L + l]. scratch holds model.scratch_size() doubles. For lognormal:
+/// exp(mu) - exp(mu - term + term_ref).
 void draw_contributions(const Model& model, const ResponseModel& resp, int i, const double* theta, double* contrib,
-                        double* baseline, double* scratch);
+                        double* baseline, double* scratch, double* adstock = nullptr);
 
 /// Mean and 94% HDI of one quantity over draws (non-finite draws left out; n_finite says how many remain).
 struct Interval {

@@ -458,6 +458,55 @@ HERD_HD Real lift_terms(const ModelView<Real>& m, const Workspace<Real>& ws) {
 
 }  // namespace detail
 
+/// The model's forward pass at unconstrained theta, in the caller's scratch (scratch_size(m)
+/// Reals): transforms, priors, channel effects and adstock weights when constructed, then the
+/// mean of one geo at a time. The one forward sequence the gradient, the mean, the pointwise
+/// log likelihood, the reported outputs and the analysis all run. m must outlive it.
+template <class Real>
+class ForwardPass {
+ public:
+  /// The per-parameter part; with several lanes only the leader runs it (and holds
+  /// log_prior()), every lane waits for it.
+  template <class Lanes = SerialLanes>
+  HERD_HD ForwardPass(const ModelView<Real>& m, const Real* theta, Real* scratch, const Lanes& lanes = Lanes())
+      : m_(&m), ws_(detail::carve(m, scratch)) {
+    if (lanes.leader()) {
+      lp_ = detail::transform_and_priors(m, theta, ws_);
+      lp_ += detail::effects_forward(m, ws_);
+      detail::adstock_setup(m, ws_);
+    }
+    lanes.sync();
+  }
+  /// Log prior density and Jacobians of the per-parameter part.
+  HERD_HD Real log_prior() const { return lp_; }
+  /// Geo g's mean into mu(); media (optional) receives each channel's term [c * T + t].
+  template <class Lanes = SerialLanes>
+  HERD_HD void geo(int g, Real* media = nullptr, const Lanes& lanes = Lanes()) const {
+    detail::forward_geo(*m_, ws_, g, media, lanes);
+  }
+  /// The mean of the last geo() [T] (log scale for lognormal), in scaled units.
+  HERD_HD const Real* mu() const { return ws_.mu; }
+  /// Channel c's base effect (linear, or log scale for positive effects).
+  HERD_HD Real base_effect(int c) const { return ws_.lb[c]; }
+  /// Channel c's effect in geo g, on the user scale.
+  HERD_HD Real effect(int g, int c) const { return detail::geo_effect(*m_, ws_, g, c); }
+  /// Channel c's first and second saturation parameters (fallback where there is none).
+  HERD_HD Real saturation1(int c, Real fallback) const { return detail::param(ws_, m_->o_sat1, c, fallback); }
+  HERD_HD Real saturation2(int c, Real fallback) const { return detail::param(ws_, m_->o_sat2, c, fallback); }
+  /// Channel c's adstock weights [L], and their sum's gain (what a unit of steady spend becomes).
+  HERD_HD const Real* adstock_weights(int c) const { return ws_.w + c * m_->L; }
+  HERD_HD Real adstock_gain(int c) const {
+    return herd::adstock_gain(m_->L, ws_.w + c * m_->L, ws_.dwd + c * m_->L, ws_.dwp + c * m_->L).W;
+  }
+  /// The pass's intermediate arrays, for the gradient's backward pass.
+  HERD_HD const detail::Workspace<Real>& workspace() const { return ws_; }
+
+ private:
+  const ModelView<Real>* m_;
+  detail::Workspace<Real> ws_;
+  Real lp_ = 0;
+};
+
 /// log p(theta | data) up to nothing (all normalizing constants of priors and likelihood
 /// included), on the unconstrained scale with Jacobians; grad gets d/dtheta. scratch must
 /// hold scratch_size(m) Reals. Returns -inf where the density is not finite.
@@ -467,17 +516,12 @@ HERD_HD Real log_density_grad(const ModelView<Real>& m, const Real* theta, Real*
   // Lanes: the leader runs the per-parameter parts (transforms, priors, hierarchies, lifts);
   // all lanes share the loops over weeks. theta may have been written by every lane.
   lanes.sync();
-  const detail::Workspace<Real> ws = detail::carve(m, scratch);
-  Real lp = 0;
-  if (lanes.leader()) {
-    lp = detail::transform_and_priors(m, theta, ws);
-    lp += detail::effects_forward(m, ws);
-    detail::adstock_setup(m, ws);
-  }
-  lanes.sync();
+  const ForwardPass<Real> pass(m, theta, scratch, lanes);
+  const detail::Workspace<Real>& ws = pass.workspace();
+  Real lp = pass.log_prior();
   Real g_sigma = 0, g_nu = 0;
   for (int g = 0; g < m.G; ++g) {
-    detail::forward_geo(m, ws, g, static_cast<Real*>(nullptr), lanes);
+    pass.geo(g, static_cast<Real*>(nullptr), lanes);
     lp += detail::likelihood_geo(m, ws, g, &g_sigma, &g_nu, static_cast<Real*>(nullptr), lanes);
     detail::backward_geo(m, ws, g, lanes);
   }
@@ -503,28 +547,22 @@ HERD_HD Real log_density_grad(const ModelView<Real>& m, const Real* theta, Real*
 /// channel's term media[(g * C + c) * T + t], all in scaled units, at unconstrained theta.
 template <class Real>
 HERD_HD void mean_function(const ModelView<Real>& m, const Real* theta, Real* mu, Real* media, Real* scratch) {
-  const detail::Workspace<Real> ws = detail::carve(m, scratch);
-  detail::transform_and_priors(m, theta, ws);
-  detail::effects_forward(m, ws);
-  detail::adstock_setup(m, ws);
+  const ForwardPass<Real> pass(m, theta, scratch);
   for (int g = 0; g < m.G; ++g) {
-    detail::forward_geo(m, ws, g, media ? media + g * m.C * m.T : static_cast<Real*>(nullptr));
-    for (int t = 0; t < m.T; ++t) mu[g * m.T + t] = ws.mu[t];
+    pass.geo(g, media ? media + g * m.C * m.T : static_cast<Real*>(nullptr));
+    for (int t = 0; t < m.T; ++t) mu[g * m.T + t] = pass.mu()[t];
   }
 }
 
 /// Pointwise log likelihood ll[g * T + t] (for LOO), every constant included.
 template <class Real>
 HERD_HD void log_likelihood_pointwise(const ModelView<Real>& m, const Real* theta, Real* ll, Real* scratch) {
-  using std::log;
-  const detail::Workspace<Real> ws = detail::carve(m, scratch);
-  detail::transform_and_priors(m, theta, ws);
-  detail::effects_forward(m, ws);
-  detail::adstock_setup(m, ws);
+  const ForwardPass<Real> pass(m, theta, scratch);
+  const detail::Workspace<Real>& ws = pass.workspace();
   Real dsigma = 0, dnu = 0, g_sigma = 0, g_nu = 0;
   const Real c = detail::likelihood_constant(m, ws, &dsigma, &dnu);
   for (int g = 0; g < m.G; ++g) {
-    detail::forward_geo(m, ws, g, static_cast<Real*>(nullptr));
+    pass.geo(g, static_cast<Real*>(nullptr));
     detail::likelihood_geo(m, ws, g, &g_sigma, &g_nu, ll + g * m.T);
     for (int t = 0; t < m.T; ++t) {
       ll[g * m.T + t] += c;

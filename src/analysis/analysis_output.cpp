@@ -1,0 +1,242 @@
+// An analysis written out: its HDF5 group, its CSV files and the printed channel table.
+#include "herd/analysis/analysis.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include "herd/config/model_config.hpp"
+#include "herd/core/error.hpp"
+#include "herd/core/files.hpp"
+#include "herd/diagnostics/diagnostics.hpp"
+#include "herd/engine/fit.hpp"
+#include "herd/engine/sampler.hpp"
+#include "herd/engine/simulate.hpp"
+#include "herd/hmc/philox.hpp"
+#include "herd/model/log_density.hpp"
+
+namespace herd {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+}  // namespace
+
+namespace {
+
+Coord text_coord(const std::string& name, std::vector<std::string> labels) {
+  Coord c;
+  c.name = name;
+  c.labels = std::move(labels);
+  return c;
+}
+
+Coord int_coord(const std::string& name, size_t n) {
+  Coord c;
+  c.name = name;
+  for (size_t i = 0; i < n; ++i) c.ints.push_back(static_cast<long long>(i));
+  return c;
+}
+
+void push_stats(std::vector<double>& v, const Interval& i) {
+  v.push_back(i.mean);
+  v.push_back(i.low);
+  v.push_back(i.high);
+}
+
+Variable stat_var(const std::string& name, std::vector<std::string> dims, const std::string& long_name) {
+  Variable v;
+  v.name = name;
+  v.dims = std::move(dims);
+  v.dims.push_back("stat");
+  v.attrs["long_name"] = long_name;
+  return v;
+}
+
+std::string num(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  std::ostringstream o;
+  o << std::setprecision(10) << v;
+  return o.str();
+}
+
+std::string stats(const Interval& i) { return num(i.mean) + "," + num(i.low) + "," + num(i.high); }
+
+}  // namespace
+
+DataGroup analysis_group(const Analysis& a) {
+  DataGroup g;
+  g.name = "analysis";
+  g.coords.push_back(text_coord("channel", a.channels));
+  Coord week;
+  week.name = "week";
+  week.ints = a.weeks;
+  week.units = a.week_units;
+  g.coords.push_back(week);
+  g.coords.push_back(text_coord("stat", {"mean", "hdi_3%", "hdi_97%"}));
+  const size_t P = a.curve_spend.empty() ? 0 : a.curve_spend[0].size();
+  const size_t L = a.adstock.empty() ? 0 : a.adstock[0].size();
+  g.coords.push_back(int_coord("point", P));
+  g.coords.push_back(int_coord("lag", L));
+  auto per_channel = [&](const std::string& name, const std::vector<Interval>& v, const std::string& what) {
+    Variable x = stat_var(name, {"channel"}, what);
+    for (const auto& i : v) push_stats(x.values, i);
+    g.vars.push_back(std::move(x));
+  };
+  auto plain = [&](const std::string& name, std::vector<std::string> dims, std::vector<double> values,
+                   const std::string& what) {
+    Variable x;
+    x.name = name;
+    x.dims = std::move(dims);
+    x.values = std::move(values);
+    x.attrs["long_name"] = what;
+    g.vars.push_back(std::move(x));
+  };
+  plain("current_spend", {"channel"}, a.current_spend, "average weekly spend in the data");
+  plain("total_spend", {"channel"}, a.total_spend, "spend over the data");
+  plain("reference_spend", {"channel"}, a.reference_spend,
+        "weekly spend increments are measured from (0; the lowest weekly spend for log saturation)");
+  per_channel("contribution_total", a.contribution_total, "contribution over the data, outcome units");
+  per_channel("contribution_share", a.contribution_share, "contribution / total observed outcome");
+  per_channel("roi", a.roi, "contribution / spend");
+  per_channel("cost_per_outcome", a.cost_per_outcome, "spend / contribution");
+  per_channel("marginal_roi", a.marginal_roi, "d expected weekly outcome / d weekly spend at current spend");
+  per_channel("diminishing_point", a.diminishing_point,
+              "weekly spend where marginal ROI falls below 1 (draws where it does)");
+  plain("p_beyond", {"channel"}, a.p_beyond, "share of draws whose marginal ROI stays >= 1 over the curve");
+  per_channel("saturation", a.saturation, "fraction of the curve's ceiling reached at current spend");
+  per_channel("beta_prior", a.beta_prior, "channel effect under the prior");
+  per_channel("beta_posterior", a.beta_posterior, "channel effect under the posterior");
+  {
+    Variable x = stat_var("contribution", {"week", "channel"}, "weekly contribution, outcome units");
+    for (const auto& row : a.contribution)
+      for (const auto& i : row) push_stats(x.values, i);
+    g.vars.push_back(std::move(x));
+    Variable b = stat_var("baseline", {"week"}, "weekly outcome with every channel at its reference spend");
+    for (const auto& i : a.baseline) push_stats(b.values, i);
+    g.vars.push_back(std::move(b));
+  }
+  {
+    std::vector<double> spend;
+    for (const auto& row : a.curve_spend) spend.insert(spend.end(), row.begin(), row.end());
+    plain("curve_spend", {"channel", "point"}, spend, "weekly spend along the response curve");
+    Variable x = stat_var("response", {"channel", "point"}, "incremental expected outcome per week, steady state");
+    for (const auto& row : a.curve)
+      for (const auto& i : row) push_stats(x.values, i);
+    g.vars.push_back(std::move(x));
+    Variable ad = stat_var("adstock", {"channel", "lag"}, "share of the effect at each weekly lag");
+    for (const auto& row : a.adstock)
+      for (const auto& i : row) push_stats(ad.values, i);
+    g.vars.push_back(std::move(ad));
+  }
+  if (!a.priors.empty()) {
+    std::vector<std::string> names;
+    std::vector<double> con, shift;
+    for (const auto& p : a.priors) {
+      names.push_back(p.parameter);
+      con.push_back(p.contraction);
+      shift.push_back(p.shift);
+    }
+    g.coords.push_back(text_coord("parameter", names));
+    plain("contraction", {"parameter"}, con, "1 - posterior variance / prior variance");
+    plain("prior_shift", {"parameter"}, shift, "(posterior mean - prior mean) / prior sd");
+  }
+  return g;
+}
+
+void write_analysis_csv(const std::string& dir, const Analysis& a) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  const size_t C = a.channels.size();
+  auto beta_contraction = [&](size_t c) {
+    for (const auto& p : a.priors)
+      if (p.parameter == "beta[" + a.channels[c] + "]") return p.contraction;
+    return kNaN;
+  };
+  {
+    std::ostringstream o;
+    o << "channel,current_spend,total_spend,reference_spend";
+    for (const char* q : {"contribution", "share", "roi", "cost_per_outcome", "marginal_roi", "diminishing_point"})
+      o << ',' << q << "_mean," << q << "_hdi_3%," << q << "_hdi_97%";
+    o << ",p_beyond";
+    for (const char* q : {"saturation", "beta_prior", "beta"}) o << ',' << q << "_mean," << q << "_hdi_3%," << q << "_hdi_97%";
+    o << ",beta_contraction,prior_dominated\n";
+    for (size_t c = 0; c < C; ++c) {
+      const double con = beta_contraction(c);
+      o << csv_field(a.channels[c]) << ',' << num(a.current_spend[c]) << ',' << num(a.total_spend[c]) << ','
+        << num(a.reference_spend[c]) << ',' << stats(a.contribution_total[c]) << ',' << stats(a.contribution_share[c])
+        << ',' << stats(a.roi[c]) << ',' << stats(a.cost_per_outcome[c]) << ',' << stats(a.marginal_roi[c]) << ','
+        << stats(a.diminishing_point[c]) << ',' << num(a.p_beyond[c]) << ',' << stats(a.saturation[c]) << ','
+        << stats(a.beta_prior[c]) << ',' << stats(a.beta_posterior[c]) << ',' << num(con) << ','
+        << (con == con && con < 0.1 ? 1 : 0) << '\n';
+    }
+    write_file_atomically((fs::path(dir) / "channels.csv").string(), o.str());
+  }
+  {
+    std::ostringstream o;
+    o << "week,series,mean,hdi_3%,hdi_97%\n";
+    for (size_t t = 0; t < a.weeks.size(); ++t) {
+      const std::string w = a.week_units.empty() ? std::to_string(a.weeks[t]) : iso_date(a.weeks[t]);
+      o << w << ",baseline," << stats(a.baseline[t]) << '\n';
+      for (size_t c = 0; c < C; ++c) o << w << ',' << csv_field(a.channels[c]) << ',' << stats(a.contribution[t][c]) << '\n';
+    }
+    write_file_atomically((fs::path(dir) / "contributions.csv").string(), o.str());
+  }
+  {
+    std::ostringstream o;
+    o << "channel,spend,mean,hdi_3%,hdi_97%\n";
+    for (size_t c = 0; c < C; ++c)
+      for (size_t p = 0; p < a.curve_spend[c].size(); ++p)
+        o << csv_field(a.channels[c]) << ',' << num(a.curve_spend[c][p]) << ',' << stats(a.curve[c][p]) << '\n';
+    write_file_atomically((fs::path(dir) / "response_curves.csv").string(), o.str());
+  }
+  {
+    std::ostringstream o;
+    o << "channel,lag,mean,hdi_3%,hdi_97%\n";
+    for (size_t c = 0; c < C; ++c)
+      for (size_t l = 0; l < a.adstock[c].size(); ++l) o << csv_field(a.channels[c]) << ',' << l << ',' << stats(a.adstock[c][l]) << '\n';
+    write_file_atomically((fs::path(dir) / "adstock.csv").string(), o.str());
+  }
+  {
+    std::ostringstream o;
+    o << "parameter,prior_mean,prior_sd,posterior_mean,posterior_sd,contraction,shift,prior_dominated\n";
+    for (const auto& p : a.priors)
+      o << csv_field(p.parameter) << ',' << num(p.prior_mean) << ',' << num(p.prior_sd) << ',' << num(p.post_mean) << ','
+        << num(p.post_sd) << ',' << num(p.contraction) << ',' << num(p.shift) << ',' << (p.prior_dominated() ? 1 : 0)
+        << '\n';
+    write_file_atomically((fs::path(dir) / "priors.csv").string(), o.str());
+  }
+}
+
+std::string channel_table(const Analysis& a) {
+  std::ostringstream o;
+  auto f = [](double v, int w) {
+    std::ostringstream s;
+    s << std::setw(w) << std::setprecision(4) << v;
+    return s.str();
+  };
+  o << std::left << std::setw(22) << "channel" << std::right << std::setw(11) << "spend/wk"
+    << std::setw(11) << "contrib" << std::setw(23) << "contrib 94% HDI" << std::setw(9) << "ROI" << std::setw(21)
+    << "ROI 94% HDI" << std::setw(10) << "mROI" << std::setw(11) << "dim.point" << std::setw(7) << "sat." << "  flags\n";
+  for (size_t c = 0; c < a.channels.size(); ++c) {
+    double con = kNaN;
+    for (const auto& p : a.priors)
+      if (p.parameter == "beta[" + a.channels[c] + "]") con = p.contraction;
+    const Interval& ct = a.contribution_total[c];
+    o << std::left << std::setw(22) << a.channels[c] << std::right << f(a.current_spend[c], 11) << f(ct.mean, 11)
+      << f(ct.low, 11) << ' ' << f(ct.high, 11) << f(a.roi[c].mean, 9) << f(a.roi[c].low, 10) << ' '
+      << f(a.roi[c].high, 10) << f(a.marginal_roi[c].mean, 10)
+      << (a.p_beyond[c] > 0.5 ? std::string("      >3x") + "  " : f(a.diminishing_point[c].mean, 11))
+      << f(a.saturation[c].mean, 7) << "  " << (con == con && con < 0.1 ? "prior-dominated" : "") << '\n';
+  }
+  return o.str();
+}
+
+}  // namespace herd
