@@ -15,6 +15,7 @@
 #include "warp_lanes.cuh"
 #include "herd/engine/device.hpp"
 #include "herd/engine/wave.hpp"
+#include "herd/engine/wave_launch.hpp"
 #include "herd/engine/wave_state.hpp"
 #include "herd/model/model.hpp"
 
@@ -35,22 +36,19 @@ __device__ __forceinline__ int chain_of_thread() {
   return Lanes::kSerial ? t : t / 32;
 }
 
-template <class Real, class Lanes>
-__global__ void init_kernel(WaveView<Real> w) {
+// A chain op (wave_ops) on every chain: a warp or a thread each.
+template <class Real, class Lanes, class Op>
+__global__ void chain_kernel(WaveView<Real> w, Op op) {
   const int c = chain_of_thread<Lanes>();
-  if (c < w.n_chains) wave_initialize(w, c, Lanes());
+  if (c < w.n_chains) op(w, c, Lanes());
 }
 
-template <class Real, class Lanes>
-__global__ void search_kernel(WaveView<Real> w, int window) {
-  const int c = chain_of_thread<Lanes>();
-  if (c < w.n_chains) wave_search(w, c, window, Lanes());
-}
-
-template <class Real, class Lanes>
-__global__ void transitions_kernel(WaveView<Real> w, WaveWindow win) {
-  const int c = chain_of_thread<Lanes>();
-  if (c < w.n_chains) wave_transitions(w, c, win, Lanes());
+// A model op on every model: a thread each (the ops are serial reductions over a model's
+// chains, small next to its transitions).
+template <class Real, class Op>
+__global__ void model_kernel(WaveView<Real> w, int n_models, Op op) {
+  const int m = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  if (m < n_models) op(w, m);
 }
 
 // One cudaMalloc'd block; freed on destruction.
@@ -196,21 +194,23 @@ class CudaWaveBackend : public WaveBackend {
     cudaStreamDestroy(copy_);
   }
 
-  void initialize() override {
-    init_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(state_.ref(0));
-    HERD_CUDA_CHECK(cudaGetLastError());
-  }
-  void search(int window) override {
-    search_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(state_.ref(0), window);
-    HERD_CUDA_CHECK(cudaGetLastError());
-  }
-  void transitions(const WaveWindow& win, int slot) override {
-    const WaveView<Real> v = state_.ref(slot);
-    transitions_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(v, win);
-    HERD_CUDA_CHECK(cudaGetLastError());
-    if (win.last < win.warmup) return;
+  void run(const WaveStep& step) override {
+    const WaveView<Real> v = state_.ref(step.slot);
+    const int M = static_cast<int>(L_.options.size());
+    launch_step(
+        step, L_.options[0].algorithm == Algorithm::kChees,
+        [&](const auto& op) {
+          chain_kernel<Real, Lanes><<<blocks(), block_size<Lanes>(), 0, compute_>>>(v, op);
+          HERD_CUDA_CHECK(cudaGetLastError());
+        },
+        [&](const auto& op) {
+          model_kernel<Real><<<(M + 63) / 64, 64, 0, compute_>>>(v, M, op);
+          HERD_CUDA_CHECK(cudaGetLastError());
+        });
+    if (step.kind != WaveStepKind::kSample) return;
     // Draws leave on the copy stream as soon as this chunk is done, while the next one runs.
-    const size_t rows = static_cast<size_t>(win.last - win.first + 1) * static_cast<size_t>(L_.n_chains);
+    const int slot = step.slot;
+    const size_t rows = static_cast<size_t>(step.win.last - step.win.first + 1) * static_cast<size_t>(L_.n_chains);
     HERD_CUDA_CHECK(cudaEventRecord(computed_[slot], compute_));
     HERD_CUDA_CHECK(cudaStreamWaitEvent(copy_, computed_[slot], 0));
     HERD_CUDA_CHECK(cudaMemcpyAsync(host_theta_[slot], v.draw_theta, rows * L_.stride * sizeof(Real),
@@ -224,17 +224,13 @@ class CudaWaveBackend : public WaveBackend {
   void fetch(int slot, int count, const double** theta, const double** stats, const int** ints) override {
     HERD_CUDA_CHECK(cudaEventSynchronize(copied_[slot]));
     const size_t rows = static_cast<size_t>(count) * static_cast<size_t>(L_.n_chains);
-    *theta = as_double(host_theta_[slot], rows * static_cast<size_t>(L_.stride), conv_theta_);
-    *stats = as_double(host_stats_[slot], rows * kNumFloatStats, conv_stats_);
+    *theta = as_host_doubles(host_theta_[slot], rows * static_cast<size_t>(L_.stride), conv_theta_);
+    *stats = as_host_doubles(host_stats_[slot], rows * kNumFloatStats, conv_stats_);
     *ints = host_ints_[slot];
   }
   void read_state(State& s) override {
     HERD_CUDA_CHECK(cudaStreamSynchronize(compute_));
     state_.read(s);
-  }
-  void write_metric(const std::vector<double>& inv_metric) override {
-    HERD_CUDA_CHECK(cudaStreamSynchronize(compute_));
-    state_.write_metric(inv_metric);
   }
   void write_status(const std::vector<int>& status) override {
     HERD_CUDA_CHECK(cudaStreamSynchronize(compute_));
@@ -250,16 +246,6 @@ class CudaWaveBackend : public WaveBackend {
   int blocks() const {
     const long long threads = static_cast<long long>(L_.n_chains) * (Lanes::kSerial ? 1 : 32);
     return static_cast<int>((threads + block_size<Lanes>() - 1) / block_size<Lanes>());
-  }
-  static const double* as_double(const Real* p, size_t n, std::vector<double>& conv) {
-    if constexpr (std::is_same_v<Real, double>) {
-      (void)n;
-      (void)conv;
-      return p;
-    } else {
-      conv.assign(p, p + n);
-      return conv.data();
-    }
   }
 
   const WaveLayout& L_;

@@ -140,11 +140,6 @@ Plan make_plan(const FitArgs& a, bool distributed, bool warn_here, bool lock) {
     if (!cuda_built()) throw InputError("device cuda: herd was built without CUDA (configure with -DHERD_CUDA=ON)");
     if (cuda_device_count() == 0) throw InputError("device cuda: no CUDA device visible (" + cuda_device_report() + ")");
   }
-  if (device == Device::kCuda || precision == Precision::kFloat32)
-    for (const auto& m : p.run.models)
-      if (m->spec().sampler.algorithm != Algorithm::kNuts)
-        throw InputError("model \"" + m->spec().name + "\": algorithm " + to_string(m->spec().sampler.algorithm) +
-                         " runs on the CPU in float64 only; --device cuda and --precision float32 sample with NUTS");
   p.device = device;
   p.single_precision = precision == Precision::kFloat32;
   p.single = !p.run.spec.is_run_file;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <exception>
 #include <map>
+#include <tuple>
 #include <mutex>
 #include <thread>
 
@@ -108,18 +109,13 @@ BatchResult run_batch_waves(const std::vector<BatchItem>& items, const BatchOpti
     result.sink_seconds += w;
     if (observer) observer->finished(item, out);
   };
-  std::map<std::pair<int, int>, std::vector<size_t>> groups;
-  std::vector<std::pair<int, int>> group_order;
+  // A wave's models share their warmup, draws and algorithm.
+  using GroupKey = std::tuple<int, int, Algorithm>;
+  std::map<GroupKey, std::vector<size_t>> groups;
+  std::vector<GroupKey> group_order;
   for (size_t i = 0; i < items.size(); ++i) {
     const BatchItem& item = items[i];
-    if (item.options.algorithm != Algorithm::kNuts) {
-      if (observer) observer->started(item);
-      WaveOutcome w;
-      w.error = std::string("algorithm ") + to_string(item.options.algorithm) + ": the wave executor (--device cuda, --precision float32) runs NUTS only";
-      emit(item, finish(item, w, options));
-      continue;
-    }
-    const std::pair<int, int> k{item.options.warmup, item.options.draws};
+    const GroupKey k{item.options.warmup, item.options.draws, item.options.algorithm};
     if (!groups.count(k)) group_order.push_back(k);
     groups[k].push_back(i);
   }

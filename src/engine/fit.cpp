@@ -5,7 +5,6 @@
 
 #include "herd/core/error.hpp"
 #include "herd/diagnostics/diagnostics.hpp"
-#include "herd/engine/chees.hpp"
 #include "herd/engine/wave.hpp"
 
 namespace herd {
@@ -24,10 +23,6 @@ SamplerOptions options_from(const ModelSpec& spec) {
 }
 
 FitResult fit_model(const Model& model, const SamplerOptions& options, int chunk) {
-  if (options.algorithm == Algorithm::kChees) {
-    const ModelTarget<double> target{model.view<double>()};
-    return run_chees(target, model.dim(), model.scratch_size(), options, model_id(model.spec().name));
-  }
   // A one-model wave on the host: the driver the GPU runs is the one every CPU fit runs.
   const WaveLayout layout = make_wave_layout({&model}, {options}, chunk);
   const std::unique_ptr<WaveBackend> backend = make_cpu_wave_backend(layout, false, options.threads);

@@ -22,8 +22,9 @@ WaveLayout make_wave_layout(const std::vector<WaveShape>& shapes, const std::vec
   L.chunk = std::max(1, std::min(chunk, std::max(1, options[0].draws)));
   int depth = 1;
   for (size_t i = 0; i < shapes.size(); ++i) {
-    if (options[i].warmup != options[0].warmup || options[i].draws != options[0].draws)
-      throw std::invalid_argument("the models of a wave share their warmup and draws");
+    if (options[i].warmup != options[0].warmup || options[i].draws != options[0].draws ||
+        options[i].algorithm != options[0].algorithm)
+      throw std::invalid_argument("the models of a wave share their warmup, draws and algorithm");
     L.model_names.push_back(shapes[i].name);
     L.dims.push_back(shapes[i].dim);
     L.stride = std::max(L.stride, shapes[i].dim);
@@ -32,7 +33,8 @@ WaveLayout make_wave_layout(const std::vector<WaveShape>& shapes, const std::vec
     L.chain_offset.push_back(L.n_chains);
     L.n_chains += options[i].chains;
   }
-  L.work_reals = std::max(nuts_workspace_size(L.stride, depth), 3 * L.stride);
+  // NUTS's tree, or ChEES's HMC step and its proposal and mean rows (wave_chees.hpp).
+  L.work_reals = std::max(nuts_workspace_size(L.stride, depth), 9 * L.stride);
   return L;
 }
 
@@ -47,43 +49,12 @@ WaveLayout make_wave_layout(const std::vector<const Model*>& models, const std::
 
 namespace {
 
-// The metric a model's chains sample with after a window, or "" and an error.
-std::string pooled_metric(const WaveLayout& L, size_t m, const WaveBackend::State& s, std::vector<double>& metric) {
-  const size_t n = static_cast<size_t>(L.dims[m]), stride = static_cast<size_t>(L.stride);
-  const int first = L.chain_offset[m], chains = L.options[m].chains;
-  struct Sums {
-    double welford_n;
-    std::vector<double> mean, m2;
-  };
-  std::vector<Sums> sums;
-  for (int c = first; c < first + chains; ++c) {
-    const size_t row = static_cast<size_t>(c) * stride;
-    sums.push_back({static_cast<double>(s.welford_n[static_cast<size_t>(c)]),
-                    std::vector<double>(s.mean.begin() + static_cast<long>(row), s.mean.begin() + static_cast<long>(row + n)),
-                    std::vector<double>(s.m2.begin() + static_cast<long>(row), s.m2.begin() + static_cast<long>(row + n))});
-  }
-  std::vector<double> pooled;
-  if (L.options[m].pooled_metric) pooled = sampler_detail::pooled_variance(sums, n);
-  for (int k = 0; k < chains; ++k) {
-    const std::vector<double> var =
-        L.options[m].pooled_metric ? pooled : sampler_detail::regularized_variance(sums[static_cast<size_t>(k)].welford_n,
-                                                                                   sums[static_cast<size_t>(k)].m2);
-    for (size_t i = 0; i < n; ++i) {
-      if (!(std::isfinite(var[i]) && var[i] > 0)) return "not finite";
-      metric[static_cast<size_t>(first + k) * stride + i] = var[i];
-    }
-  }
-  return "";
-}
-
-std::string chain_error(int status, int chain, const SamplerOptions& o) {
-  if (status == kWaveInitFailed)
-    return "chain " + std::to_string(chain) + " found no initial point with a finite log density and gradient in " +
-           std::to_string(o.init_tries) + " tries (uniform(-" + std::to_string(o.init_radius) + ", " +
-           std::to_string(o.init_radius) + ") on the unconstrained scale)";
-  if (status == kWaveSearchFailed)
-    return "chain " + std::to_string(chain) +
-           ": the step-size search ran away (step size beyond 1e7 or 0); the posterior may be improper";
+std::string chain_error(int status, int chain, const SamplerOptions& o, int iteration) {
+  if (status == kWaveInitFailed) return init_failed_message(chain, o.init_tries, o.init_radius);
+  if (status == kWaveSearchFailed) return search_failed_message(chain);
+  if (status == kWaveMetricFailed)
+    return "the adapted metric is not finite and positive (window ending at iteration " + std::to_string(iteration) +
+           ")";
   return "";
 }
 
@@ -105,13 +76,12 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
     const SamplerOptions& o = L.options[m];
     if (o.max_depth < 1 || o.max_depth > kMaxTreeDepth)
       out[m].error = "max_depth must be in 1.." + std::to_string(kMaxTreeDepth);
-    if (o.algorithm != Algorithm::kNuts)
-      out[m].error = std::string("algorithm ") + to_string(o.algorithm) + ": a wave runs NUTS only";
   }
 
   WaveBackend::State s;
-  // Failed models stop their chains; the rest of the wave goes on.
-  auto sync_errors = [&]() {
+  // Failed models stop their chains; the rest of the wave goes on. `iteration` names the
+  // window a failed metric came from.
+  auto sync_errors = [&](int iteration) {
     backend.read_state(s);
     bool stop_any = false;
     std::vector<int> status = s.status;
@@ -120,7 +90,7 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
       for (int k = 0; k < L.options[m].chains; ++k) {
         const int st = s.status[static_cast<size_t>(first + k)];
         if (out[m].error.empty() && st != kWaveOk && st != kWaveStopped)
-          out[m].error = chain_error(st, k, L.options[m]);
+          out[m].error = chain_error(st, k, L.options[m], iteration);
       }
       if (!out[m].error.empty())
         for (int k = 0; k < L.options[m].chains; ++k) {
@@ -133,42 +103,7 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
     }
     if (stop_any) backend.write_status(status);
   };
-  sync_errors();  // models refused above
-  backend.initialize();
-  sync_errors();
-
-  const WindowSchedule schedule(W);
-  if (W > 0) {
-    backend.search(0);
-    sync_errors();
-  }
-  std::vector<int> stops = schedule.window_ends();
-  if (W > 0) stops.push_back(W - 1);
-  std::sort(stops.begin(), stops.end());
-  stops.erase(std::unique(stops.begin(), stops.end()), stops.end());
-  const int lo = schedule.adapts_metric() ? schedule.init_buffer() : 0;
-  const int hi = schedule.adapts_metric() ? W - schedule.term_buffer() : 0;
-
-  int it = 0, window = 0;
-  std::vector<double> metric;
-  for (int stop : stops) {
-    if (stop < it) continue;
-    backend.transitions(WaveWindow{it, stop, W, lo, hi, 0}, 0);
-    if (trace) backend.read_state(s);  // waits, so the time below is the window's
-    note("warmup", it, stop);
-    it = stop + 1;
-    if (!schedule.ends_window(stop)) continue;
-    backend.read_state(s);
-    metric = s.inv_metric;
-    for (size_t m = 0; m < M; ++m)
-      if (out[m].error.empty() && !pooled_metric(L, m, s, metric).empty())
-        out[m].error = "the adapted metric is not finite and positive (window ending at iteration " +
-                       std::to_string(stop) + ")";
-    backend.write_metric(metric);
-    sync_errors();
-    backend.search(++window);
-    sync_errors();
-  }
+  sync_errors(0);  // models refused above
 
   for (size_t m = 0; m < M; ++m) {
     out[m].fit.dim = L.dims[m];
@@ -198,14 +133,34 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
       }
     }
   };
-  int prev_slot = -1, prev_count = 0, k = 0;
-  for (int first = W; first < W + D; first += L.chunk, ++k) {
-    const int last = std::min(W + D, first + L.chunk) - 1;
-    backend.transitions(WaveWindow{first, last, W, lo, hi, first}, k % 2);
-    if (prev_slot >= 0) deliver(prev_slot, prev_count);
-    note("sampling launched", first, last);
-    prev_slot = k % 2;
-    prev_count = last - first + 1;
+
+  // The warmup machine says what runs next; the host launches it and checks the chains
+  // after every step that can fail one.
+  WarmupMachine machine(W, D, L.chunk, L.options[0].algorithm == Algorithm::kChees);
+  int prev_slot = -1, prev_count = 0;
+  for (WaveStep step = machine.next(); step.kind != WaveStepKind::kDone; step = machine.next()) {
+    backend.run(step);
+    switch (step.kind) {
+      case WaveStepKind::kInitialize:
+      case WaveStepKind::kSearch:
+      case WaveStepKind::kPoolMetric:
+        sync_errors(step.win.last);
+        break;
+      case WaveStepKind::kTransitions:
+        if (trace) {
+          backend.read_state(s);  // waits, so the time below is the window's
+          note("warmup", step.win.first, step.win.last);
+        }
+        break;
+      case WaveStepKind::kSample:
+        if (prev_slot >= 0) deliver(prev_slot, prev_count);
+        note("sampling launched", step.win.first, step.win.last);
+        prev_slot = step.slot;
+        prev_count = step.win.last - step.win.first + 1;
+        break;
+      default:
+        break;
+    }
   }
   if (prev_slot >= 0) deliver(prev_slot, prev_count);
 
@@ -240,10 +195,11 @@ long long wave_model_bytes(const Model& model, const SamplerOptions& o, int chun
   const long long data = R * (static_cast<long long>(v.G) * v.T * (v.C + v.K + 1) + v.S * v.T + v.C) +
                          4LL * 2 * v.C + static_cast<long long>(sizeof(LiftView<double>)) * v.n_lift +
                          static_cast<long long>(sizeof(SupportView<double>) + sizeof(PriorView<double>)) * n +
-                         static_cast<long long>(sizeof(PriorView<double>)) * v.C + 4096;
+                         static_cast<long long>(sizeof(PriorView<double>)) * v.C +
+                         static_cast<long long>(sizeof(CheesState)) + 4096;
   const long long k = std::max(1, std::min(chunk, std::max(1, o.draws)));
-  const long long per_chain = R * (5 * n + 2) + static_cast<long long>(sizeof(DualAveraging<double>)) + 32 +
-                              R * std::max<long long>(nuts_workspace_size(static_cast<int>(n), static_cast<int>(depth)), 3 * n) +
+  const long long per_chain = R * (5 * n + 3) + static_cast<long long>(sizeof(DualAveraging<double>)) + 36 +
+                              R * std::max<long long>(nuts_workspace_size(static_cast<int>(n), static_cast<int>(depth)), 9 * n) +
                               R * std::max({1, model.scratch_size(), scratch_reals}) +
                               2 * k * (R * (n + kNumFloatStats) + 4 * kNumIntStats);
   return data + o.chains * per_chain;

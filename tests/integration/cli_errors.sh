@@ -71,7 +71,7 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
     -- fit "$dir/ok.toml" --device cuda --warmup 20 --draws 20
 fi
 model "$dir/chees.toml" good.csv $'[sampler]\nalgorithm = "chees"'
-expect "float32 runs NUTS only" 2 "algorithm chees" -- fit "$dir/chees.toml" --precision float32
+expect "ChEES in float32 on the wave" 0 "m: 16 chains x 50 draws" -- fit "$dir/chees.toml" --precision float32 --chains 16 --warmup 100 --draws 50
 expect "chunk must be positive" 2 "chunk" -- fit "$dir/ok.toml" --chunk 0
 expect "float32 fits on the CPU" 0 "m: 4 chains x 50 draws" -- fit "$dir/ok.toml" --precision float32 --warmup 50 --draws 50
 

@@ -3,11 +3,11 @@
 // backend (make_cpu_wave_backend) is HostWaveBackend<Real, ThreadPoolRunner> over the MMM's
 // ModelView; fit_target runs any host target through it; tests plug in other runners.
 #include <stdexcept>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "herd/engine/wave.hpp"
+#include "herd/engine/wave_launch.hpp"
 #include "herd/engine/wave_state.hpp"
 #include "herd/model/model.hpp"
 
@@ -34,27 +34,23 @@ class HostWaveBackend : public WaveBackend {
   HostWaveBackend(const WaveLayout& L, Runner runner, std::vector<View> views)
       : L_(L), runner_(runner), views_(checked(std::move(views), L)), state_(L, views_.data()) {}
 
-  void initialize() override {
-    const WaveView<Real, View> v = state_.ref(0);
-    runner_(L_.n_chains, [&](int c, const auto& lanes) { wave_initialize(v, c, lanes); });
-  }
-  void search(int window) override {
-    const WaveView<Real, View> v = state_.ref(0);
-    runner_(L_.n_chains, [&](int c, const auto& lanes) { wave_search(v, c, window, lanes); });
-  }
-  void transitions(const WaveWindow& win, int slot) override {
-    const WaveView<Real, View> v = state_.ref(slot);
-    runner_(L_.n_chains, [&](int c, const auto& lanes) { wave_transitions(v, c, win, lanes); });
+  void run(const WaveStep& step) override {
+    const WaveView<Real, View> v = state_.ref(step.slot);
+    launch_step(
+        step, L_.options[0].algorithm == Algorithm::kChees,
+        [&](const auto& op) { runner_(L_.n_chains, [&](int c, const auto& lanes) { op(v, c, lanes); }); },
+        [&](const auto& op) {
+          for (int m = 0; m < static_cast<int>(L_.options.size()); ++m) op(v, m);
+        });
   }
   void fetch(int slot, int count, const double** theta, const double** stats, const int** ints) override {
     const WaveView<Real, View> v = state_.ref(slot);
     const size_t rows = static_cast<size_t>(count) * static_cast<size_t>(L_.n_chains);
-    *theta = as_double(v.draw_theta, rows * static_cast<size_t>(L_.stride), conv_theta_);
-    *stats = as_double(v.draw_stats, rows * kNumFloatStats, conv_stats_);
+    *theta = as_host_doubles(v.draw_theta, rows * static_cast<size_t>(L_.stride), conv_theta_);
+    *stats = as_host_doubles(v.draw_stats, rows * kNumFloatStats, conv_stats_);
     *ints = v.draw_ints;
   }
   void read_state(State& s) override { state_.read(s); }
-  void write_metric(const std::vector<double>& inv_metric) override { state_.write_metric(inv_metric); }
   void write_status(const std::vector<int>& status) override { state_.write_status(status); }
   std::string name() const override { return "cpu"; }
 
@@ -68,17 +64,6 @@ class HostWaveBackend : public WaveBackend {
     if (views.size() != L.options.size()) throw std::invalid_argument("a host wave needs a view per model");
     return views;
   }
-  static const double* as_double(const Real* p, size_t n, std::vector<double>& conv) {
-    if constexpr (std::is_same_v<Real, double>) {
-      (void)n;
-      (void)conv;
-      return p;
-    } else {
-      conv.assign(p, p + n);
-      return conv.data();
-    }
-  }
-
   const WaveLayout& L_;
   Runner runner_;
   std::vector<View> views_;

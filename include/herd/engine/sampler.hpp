@@ -1,7 +1,6 @@
 #pragma once
-// What every sampler driver shares: the options, one chain's draws, a fit's result, the
-// thread pool, model identities, and the metric pooling the host does between windows
-// (the wave, wave.hpp, is the NUTS driver; ChEES's host driver is chees.hpp).
+// What the sampler driver (run_wave, wave.hpp) and its callers share: the options, one
+// chain's draws, a fit's result, the thread pool, model identities, the failure messages.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -103,62 +102,17 @@ std::uint64_t fnv1a(const void* data, size_t n, std::uint64_t h = 14695981039346
 /// FNV-1a of a model's name: its identity in the random streams, the same alone or in a batch.
 std::uint64_t model_id(const std::string& name);
 
-/// Shared pieces of the host drivers (the wave's run_wave and ChEES's run_chees).
-namespace sampler_detail {
-
-/// Stan's regularized variance from n draws' sum of squared deviations m2:
-/// n/(n+5) var + 1e-3 * 5/(n+5).
-inline std::vector<double> regularized_variance(double n, const std::vector<double>& m2) {
-  std::vector<double> var(m2.size());
-  for (size_t i = 0; i < m2.size(); ++i) var[i] = (n / (n + 5)) * (m2[i] / (n - 1)) + 1e-3 * (5 / (n + 5));
-  return var;
-}
-
-/// The metric of a model from all its chains' Welford sums, combined pairwise (Chan et al.)
-/// in chain order so the result does not depend on threads. Chain needs welford_n, mean, m2.
-template <class Chain>
-std::vector<double> pooled_variance(const std::vector<Chain>& chains, size_t n) {
-  double N = 0;
-  std::vector<double> mean(n, 0), m2(n, 0);
-  for (const auto& s : chains) {
-    const double nb = s.welford_n;
-    if (nb == 0) continue;
-    for (size_t i = 0; i < n; ++i) {
-      const double delta = s.mean[i] - mean[i];
-      mean[i] += delta * nb / (N + nb);
-      m2[i] += s.m2[i] + delta * delta * N * nb / (N + nb);
-    }
-    N += nb;
-  }
-  return regularized_variance(N, m2);
-}
-
-/// Starts a window afresh.
-template <class Chain>
-void reset_welford(Chain& s) {
-  s.welford_n = 0;
-  std::fill(s.mean.begin(), s.mean.end(), 0.0);
-  std::fill(s.m2.begin(), s.m2.end(), 0.0);
-}
-
-/// Draws uniform(-r, r) initial values until the density and gradient are finite; returns
-/// an empty string or the reason it gave up. evals counts gradient evaluations.
-template <class Target>
-std::string initialize(const Target& target, const SamplerOptions& opt, std::uint64_t key, int chain,
-                       std::vector<double>& q, std::vector<double>& g, double& lp, std::vector<double>& scratch,
-                       long long& evals) {
-  for (int attempt = 0; attempt < opt.init_tries; ++attempt) {
-    Philox rng(key, static_cast<std::uint32_t>(chain), static_cast<std::uint32_t>(attempt), RngUse::kInit);
-    for (auto& v : q) v = opt.init_radius * (2 * rng.uniform() - 1);
-    lp = target(q.data(), g.data(), scratch.data());
-    ++evals;
-    if (std::isfinite(lp) && std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); })) return "";
-  }
+/// Why chain `chain` failed to start: no finite initial point in `tries` draws of uniform(-r, r).
+inline std::string init_failed_message(int chain, int tries, double radius) {
   return "chain " + std::to_string(chain) + " found no initial point with a finite log density and gradient in " +
-         std::to_string(opt.init_tries) + " tries (uniform(-" + std::to_string(opt.init_radius) + ", " +
-         std::to_string(opt.init_radius) + ") on the unconstrained scale)";
+         std::to_string(tries) + " tries (uniform(-" + std::to_string(radius) + ", " + std::to_string(radius) +
+         ") on the unconstrained scale)";
 }
 
-}  // namespace sampler_detail
+/// Why chain `chain` failed in its step-size search.
+inline std::string search_failed_message(int chain) {
+  return "chain " + std::to_string(chain) +
+         ": the step-size search ran away (step size beyond 1e7 or 0); the posterior may be improper";
+}
 
 }  // namespace herd

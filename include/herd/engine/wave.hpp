@@ -1,12 +1,14 @@
 #pragma once
 // A wave: many models' chains sampled together, the way the CUDA executor runs a batch.
-// The per-chain work (initialization, step-size search, W NUTS transitions with dual
-// averaging and Welford sums) is HERD_HD code over flat arrays, run by a CPU backend
-// (threads) or a CUDA backend (a warp of 32 lanes per chain by default). The host side
-// (run_wave) is the same for both: it launches a window, reads back only the accumulators,
-// pools each model's metric, restarts the step-size search, and during sampling collects
-// draws chunk by chunk into double buffers. run_wave is herd's one NUTS driver: a single CPU
-// fit is a one-model wave, and any host target runs through it (fit_target.hpp).
+// The per-chain work (initialization, step-size search, NUTS transitions with dual averaging
+// and Welford sums) and the per-model work (pooling a window into the metric) are HERD_HD
+// code over flat arrays, run by a CPU backend (threads) or a CUDA backend (a warp of 32
+// lanes per chain by default). The host side (run_wave) is the same for both: it steps the
+// warmup machine (hmc/warmup.hpp), launches each step on the backend, reads back only the
+// chains' status, and during sampling collects draws chunk by chunk from double buffers.
+// run_wave is herd's one sampler driver: a single CPU fit is a one-model wave, any host
+// target runs through it (fit_target.hpp), and ChEES's chain and model functions are in
+// wave_chees.hpp.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,6 +19,8 @@
 #include "herd/core/math.hpp"
 #include "herd/engine/sampler.hpp"
 #include "herd/hmc/adaptation.hpp"
+#include "herd/hmc/hmc.hpp"
+#include "herd/hmc/warmup.hpp"
 #include "herd/hmc/nuts.hpp"
 #include "herd/hmc/philox.hpp"
 #include "herd/model/log_density.hpp"
@@ -26,7 +30,58 @@ namespace herd {
 class Model;
 
 /// Chain status in a wave; anything but kOk stops the chain and fails its model.
-enum WaveStatus : int { kWaveOk = 0, kWaveInitFailed = 1, kWaveSearchFailed = 2, kWaveStopped = 3 };
+enum WaveStatus : int { kWaveOk = 0, kWaveInitFailed = 1, kWaveSearchFailed = 2, kWaveStopped = 3, kWaveMetricFailed = 4 };
+
+/// Settings of ChEES's own adaptation (defaults from the paper and TFP).
+struct CheesOptions {
+  double target_accept = 0.651;
+  double learning_rate = 0.025;
+  double adam_beta2 = 0.95;
+  double decay = 0.5;  // moving-average weight n^-decay
+  int max_leapfrog = 1000;
+};
+
+/// A model's ChEES adaptation between iterations (shared by its chains): the step size by
+/// dual averaging, the trajectory length T by Adam on log T, and their moving averages.
+struct CheesState {
+  double eps = 1, T = 1, log_eps_ma = 0, log_T = 0, log_T_ma = 0, adam_v = 0;
+  int ma_step = 1, adam_t = 0;
+  DualAveraging<double> da;
+
+  /// Adaptation from step size e, with T = e (the first search, or no warmup).
+  HERD_HD void start(double e, double target_accept) {
+    using std::log;
+    eps = T = e;
+    da = DualAveraging<double>();
+    da.delta = target_accept;
+    da.start(e);
+    log_eps_ma = log(e);
+    log_T = log_T_ma = log(T);
+    adam_v = 0;
+    ma_step = 1;
+    adam_t = 0;
+  }
+  /// A fresh step size e after a metric update; T keeps its adaptation, within [e, max e].
+  HERD_HD void restart(double e, int max_leapfrog) {
+    using std::log;
+    eps = e;
+    da.start(e);
+    log_eps_ma = log(e);
+    ma_step = 1;
+    T = clamp_T(T, max_leapfrog);
+  }
+  /// t within [eps, max_leapfrog eps].
+  HERD_HD double clamp_T(double t, int max_leapfrog) const {
+    const double hi = max_leapfrog * eps;
+    return t < eps ? eps : (t > hi ? hi : t);
+  }
+  /// Leapfrog steps of iteration `it` (every chain of the model the same): ceil(h_it T / eps).
+  HERD_HD int steps(int it, int max_leapfrog) const {
+    using std::ceil;
+    const int n = static_cast<int>(ceil(halton2(static_cast<std::uint32_t>(it)) * T / eps));
+    return n < 1 ? 1 : (n > max_leapfrog ? max_leapfrog : n);
+  }
+};
 
 /// Per-draw floating-point statistics kept in the draws buffer.
 enum WaveStat : int { kStatLp = 0, kStatAccept, kStatStep, kStatEnergy, kNumFloatStats };
@@ -50,6 +105,13 @@ struct WaveView {
   const Real* step_size = nullptr;      // [model] initial step size
   const double* init_radius = nullptr;  // [model] initial values uniform(-r, r)
   const int* init_tries = nullptr;      // [model]
+  const int* model_chain0 = nullptr;    // [model] first chain
+  const int* model_chains = nullptr;    // [model] number of chains
+  const int* pooled = nullptr;          // [model] 1: one metric from all its chains
+  CheesOptions chees_options;
+  CheesState* chees = nullptr;          // [model] ChEES's adaptation (ChEES waves)
+  Real* accept = nullptr;               // [chain] last ChEES acceptance probability
+  int* divergent = nullptr;             // [chain] last ChEES step divergent
   Real *q = nullptr, *g = nullptr, *inv_metric = nullptr, *mean = nullptr, *m2 = nullptr;  // [chain][stride]
   Real *lp = nullptr, *eps = nullptr;                                                      // [chain]
   DualAveraging<Real>* da = nullptr;                                                       // [chain]
@@ -63,14 +125,6 @@ struct WaveView {
   Real* draw_theta = nullptr;
   Real* draw_stats = nullptr;
   int* draw_ints = nullptr;
-};
-
-/// Which iterations of a launch are warmup and which join the metric's window.
-struct WaveWindow {
-  int first = 0, last = 0;     // iterations first..last (inclusive)
-  int warmup = 0;              // iterations < warmup adapt
-  int window_lo = 0, window_hi = 0;  // Welford sums take lo <= i < hi
-  int chunk_first = 0;         // draws buffer slot k holds iteration chunk_first + k
 };
 
 namespace wave_detail {
@@ -241,27 +295,88 @@ HERD_HD void wave_transitions(const WaveView<Real, View>& w, int c, const WaveWi
   lanes.sync();
 }
 
+/// The window's Welford sums of model m's chains become their metric: Stan's regularized
+/// variance, pooled over the chains (combined pairwise in chain order, Chan et al., so the
+/// result does not depend on threads) or each chain's own; then the sums restart. Sums are
+/// combined in double whatever the wave's precision. A variance that is not finite and
+/// positive stops the model's chains with kWaveMetricFailed. Serial: one thread per model.
+template <class Real, class View>
+HERD_HD void wave_pool_metric(const WaveView<Real, View>& w, int m) {
+  const int c0 = w.model_chain0[m], C = w.model_chains[m];
+  for (int c = c0; c < c0 + C; ++c)
+    if (w.status[c] != kWaveOk) return;
+  const int n = w.models[m].dim;
+  const long long S = w.stride;
+  bool ok = true;
+  for (int i = 0; i < n; ++i) {
+    double N = 0, mean = 0, m2 = 0;
+    for (int c = c0; c < c0 + C; ++c) {
+      const double nb = w.welford_n[c];
+      const double cm = static_cast<double>(w.mean[c * S + i]), cm2 = static_cast<double>(w.m2[c * S + i]);
+      if (!w.pooled[m]) {
+        const double var = regularized_variance(nb, cm2);
+        ok = ok && math::is_finite(var) && var > 0;
+        w.inv_metric[c * S + i] = static_cast<Real>(var);
+        continue;
+      }
+      if (nb == 0) continue;
+      const double delta = cm - mean;
+      mean += delta * nb / (N + nb);
+      m2 += cm2 + delta * delta * N * nb / (N + nb);
+      N += nb;
+    }
+    if (!w.pooled[m]) continue;
+    const double var = regularized_variance(N, m2);
+    ok = ok && math::is_finite(var) && var > 0;
+    for (int c = c0; c < c0 + C; ++c) w.inv_metric[c * S + i] = static_cast<Real>(var);
+  }
+  for (int c = c0; c < c0 + C; ++c) {
+    for (int i = 0; i < n; ++i) w.mean[c * S + i] = w.m2[c * S + i] = Real(0);
+    w.welford_n[c] = 0;
+    if (!ok) w.status[c] = kWaveMetricFailed;
+  }
+}
+
+/// The chain and model functions as functors (HERD_HD, so a kernel template takes them):
+/// chain ops are called (view, chain, lanes), model ops (view, model).
+namespace wave_ops {
+struct Initialize {
+  template <class W, class L>
+  HERD_HD void operator()(const W& w, int c, const L& lanes) const { wave_initialize(w, c, lanes); }
+};
+struct Search {
+  int window;
+  template <class W, class L>
+  HERD_HD void operator()(const W& w, int c, const L& lanes) const { wave_search(w, c, window, lanes); }
+};
+struct Transitions {
+  WaveWindow win;
+  template <class W, class L>
+  HERD_HD void operator()(const W& w, int c, const L& lanes) const { wave_transitions(w, c, win, lanes); }
+};
+struct PoolMetric {
+  template <class W>
+  HERD_HD void operator()(const W& w, int m) const { wave_pool_metric(w, m); }
+};
+}  // namespace wave_ops
+
 /// Where a wave's chains run. Calls may return before the work is done (a CUDA stream);
 /// read_state and fetch wait for it.
 class WaveBackend {
  public:
   virtual ~WaveBackend() = default;
-  /// Initial values for every chain (each model's radius and tries), adaptation reset.
-  virtual void initialize() = 0;
-  virtual void search(int window) = 0;
-  /// Transitions of every chain; draws (if any) go to buffer `slot` (0 or 1).
-  virtual void transitions(const WaveWindow& win, int slot) = 0;
+  /// Runs one step of the warmup machine on every chain and model (wave_launch.hpp names the
+  /// functions of each step, launch_step); kSample's draws go to buffer step.slot.
+  virtual void run(const WaveStep& step) = 0;
   /// Host copies of buffer `slot`'s first `count` iterations, laid out as WaveView's draws.
   virtual void fetch(int slot, int count, const double** theta, const double** stats, const int** ints) = 0;
-  /// Status, Welford counts and sums, step sizes and evaluation counts (as double).
+  /// Status, step sizes, metrics and evaluation counts (as double).
   struct State {
-    std::vector<int> status, welford_n;
-    std::vector<double> mean, m2, eps, inv_metric;
+    std::vector<int> status;
+    std::vector<double> eps, inv_metric;
     std::vector<long long> evals;
   };
   virtual void read_state(State& s) = 0;
-  /// New metrics ([chain][stride]); restarts every chain's Welford sums.
-  virtual void write_metric(const std::vector<double>& inv_metric) = 0;
   /// Stops chains (kWaveStopped) whose model failed.
   virtual void write_status(const std::vector<int>& status) = 0;
   virtual std::string name() const = 0;
@@ -286,6 +401,7 @@ struct WaveLayout {
   std::vector<int> chain_offset;   // first chain of each model
   int chunk = 100;                 // sampling iterations per draws buffer
   int work_reals = 0, scratch_reals = 0;  // per chain
+  CheesOptions chees;              // ChEES's adaptation settings (ChEES waves)
 };
 
 /// Lays out models (all with the same warmup and draws) for a wave.
@@ -301,7 +417,8 @@ struct WaveOutcome {
   std::string error;
 };
 
-/// Runs a wave to the end (Stan's windowed warmup, then sampling in chunks).
+/// Runs a wave to the end (Stan's windowed warmup, then sampling in chunks), NUTS or ChEES
+/// (the models of a wave share their algorithm).
 std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& layout);
 
 /// The CPU backend: the HERD_HD chain functions on `threads` threads (0: all cores).

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include "herd/engine/wave.hpp"
@@ -47,6 +48,19 @@ struct HostMemory {
   }
 };
 
+/// p[0..n) as doubles: p itself in a float64 wave, else converted into conv.
+template <class Real>
+const double* as_host_doubles(const Real* p, size_t n, std::vector<double>& conv) {
+  if constexpr (std::is_same_v<Real, double>) {
+    (void)n;
+    (void)conv;
+    return p;
+  } else {
+    conv.assign(p, p + n);
+    return conv.data();
+  }
+}
+
 /// Every array of a wave (WaveView's), in one block of Memory. `models` are the models'
 /// target views, already in Memory. Every array starts zeroed; wave_initialize sets the rest.
 template <class Real, class Memory, class View = ModelView<Real>>
@@ -65,6 +79,12 @@ class WaveState {
     o_.step_size = a.take(M * sizeof(Real));
     o_.init_radius = a.take(M * sizeof(double));
     o_.init_tries = a.take(M * sizeof(int));
+    o_.model_chain0 = a.take(M * sizeof(int));
+    o_.model_chains = a.take(M * sizeof(int));
+    o_.pooled = a.take(M * sizeof(int));
+    o_.chees = a.take(M * sizeof(CheesState));
+    o_.accept = a.take(C * sizeof(Real));
+    o_.divergent = a.take(C * sizeof(int));
     o_.q = a.take(C * S * sizeof(Real));
     o_.g = a.take(C * S * sizeof(Real));
     o_.inv_metric = a.take(C * S * sizeof(Real));
@@ -97,6 +117,9 @@ class WaveState {
     upload(o_.step_size, step);
     upload(o_.init_radius, t.init_radius);
     upload(o_.init_tries, t.init_tries);
+    upload(o_.model_chain0, t.model_chain0);
+    upload(o_.model_chains, t.model_chains);
+    upload(o_.pooled, t.pooled);
   }
   ~WaveState() { Memory::release(base_); }
   WaveState(const WaveState&) = delete;
@@ -118,6 +141,13 @@ class WaveState {
     v.step_size = at<Real>(o_.step_size);
     v.init_radius = at<double>(o_.init_radius);
     v.init_tries = at<int>(o_.init_tries);
+    v.model_chain0 = at<int>(o_.model_chain0);
+    v.model_chains = at<int>(o_.model_chains);
+    v.pooled = at<int>(o_.pooled);
+    v.chees_options = L_.chees;
+    v.chees = at<CheesState>(o_.chees);
+    v.accept = at<Real>(o_.accept);
+    v.divergent = at<int>(o_.divergent);
     v.q = at<Real>(o_.q);
     v.g = at<Real>(o_.g);
     v.inv_metric = at<Real>(o_.inv_metric);
@@ -139,24 +169,13 @@ class WaveState {
     return v;
   }
 
-  /// Status, Welford counts and sums, step sizes, metrics and evaluation counts, on the host.
+  /// Status, step sizes, metrics and evaluation counts, on the host.
   void read(WaveBackend::State& s) const {
     const size_t C = static_cast<size_t>(L_.n_chains), CS = C * static_cast<size_t>(L_.stride);
     s.status = download<int>(o_.status, C);
-    s.welford_n = download<int>(o_.welford_n, C);
     s.evals = download<long long>(o_.evals, C);
-    s.mean = as_doubles(download<Real>(o_.mean, CS));
-    s.m2 = as_doubles(download<Real>(o_.m2, CS));
     s.eps = as_doubles(download<Real>(o_.eps, C));
     s.inv_metric = as_doubles(download<Real>(o_.inv_metric, CS));
-  }
-  /// New metrics ([chain][stride]); restarts every chain's Welford sums.
-  void write_metric(const std::vector<double>& inv_metric) {
-    const size_t C = static_cast<size_t>(L_.n_chains), CS = C * static_cast<size_t>(L_.stride);
-    upload(o_.inv_metric, std::vector<Real>(inv_metric.begin(), inv_metric.begin() + static_cast<long>(CS)));
-    Memory::zero(base_ + o_.mean, CS * sizeof(Real));
-    Memory::zero(base_ + o_.m2, CS * sizeof(Real));
-    Memory::zero(base_ + o_.welford_n, C * sizeof(int));
   }
   void write_status(const std::vector<int>& status) { upload(o_.status, status); }
   /// Bytes of the block.
@@ -165,6 +184,7 @@ class WaveState {
  private:
   struct Offsets {
     size_t chain_model, chain_index, key, target_accept, max_depth, max_delta_h, step_size, init_radius, init_tries;
+    size_t model_chain0, model_chains, pooled, chees, accept, divergent;
     size_t q, g, inv_metric, mean, m2, lp, eps, da, welford_n, status, evals, work, scratch;
     size_t theta[2], stats[2], ints[2];
   };

@@ -8,15 +8,20 @@
 
 namespace herd {
 
-/// chain -> model and chain number, model -> stream key, initialization and NUTS settings.
+/// chain -> model and chain number; model -> its chains, stream key, initialization and
+/// sampler settings.
 struct WaveTables {
-  std::vector<int> chain_model, chain_index, max_depth, init_tries;
+  std::vector<int> chain_model, chain_index, max_depth, init_tries, model_chain0, model_chains, pooled;
   std::vector<std::uint64_t> key;
   std::vector<double> target_accept, max_delta_h, step_size, init_radius;
 
   explicit WaveTables(const WaveLayout& L) {
     for (size_t m = 0; m < L.options.size(); ++m) {
       const SamplerOptions& o = L.options[m];
+      model_chain0.push_back(static_cast<int>(chain_model.size()));
+      model_chains.push_back(o.chains);
+      // ChEES's chains share one step size, so they share one metric too.
+      pooled.push_back(o.pooled_metric || o.algorithm == Algorithm::kChees ? 1 : 0);
       for (int k = 0; k < o.chains; ++k) {
         chain_model.push_back(static_cast<int>(m));
         chain_index.push_back(k);

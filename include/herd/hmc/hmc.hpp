@@ -1,7 +1,7 @@
 #pragma once
 // Static-length HMC with a Metropolis correction: the per-chain half of ChEES-HMC (Hoffman,
 // Radul & Sountsov 2021). Every chain of a model takes the same number of leapfrog steps,
-// which keeps GPU lanes in step; the cross-chain adaptation lives in chees.hpp.
+// which keeps GPU lanes in step; the cross-chain adaptation lives in engine/wave_chees.hpp.
 #include <cmath>
 #include <cstdint>
 
@@ -25,15 +25,14 @@ struct HmcStats {
 };
 
 /// One step of n_steps leapfrogs from (q, g, lp). Leaves the proposal's position and
-/// momentum in prop_q / prop_p (for ChEES), and the new state in q, g, lp.
-template <class Real, class Target>
+/// momentum in prop_q / prop_p (for ChEES), and the new state in q, g, lp. With several
+/// lanes each lane owns its coordinates; every lane returns the same statistics.
+template <class Real, class Target, class Lanes = SerialLanes>
 HERD_HD HmcStats<Real> hmc_step(const Target& target, int n, Real eps, int n_steps, const Real* inv_metric, Real* q,
                                 Real* g, Real* lp, Philox& rng, Real max_delta_h, Real* work, Real* prop_q,
-                                Real* prop_p, Real* target_scratch) {
+                                Real* prop_p, Real* target_scratch, const Lanes& L = Lanes()) {
   using namespace nuts_detail;
   using std::exp;
-  using std::sqrt;
-  const SerialLanes L;
   PhasePoint<Real> z{work, work + n, work + 2 * n, *lp};
   copy(z.q, q, n, L);
   copy(z.g, g, n, L);

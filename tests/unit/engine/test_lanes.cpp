@@ -215,6 +215,26 @@ TEST(Lanes, WarmupAndDrawsMatchSerial) {
   expect_lane_wave(make_model(cases()[1], 5), so, 5, 1e-6);
 }
 
+TEST(Lanes, CheesMatchesSerial) {
+  // ChEES's HMC steps with lanes, its model functions (median search, adaptation, pooled
+  // metric) between them: the same leapfrog counts, draws to rounding.
+  SamplerOptions so;
+  so.algorithm = Algorithm::kChees;
+  so.chains = 3;
+  so.warmup = 30;
+  so.draws = 10;
+  expect_lane_wave(make_model(cases()[1], 5), so, 5, 1e-6);
+}
+
+TEST(WarpEmulator, CheesMatchesSerial) {
+  SamplerOptions so;
+  so.algorithm = Algorithm::kChees;
+  so.chains = 2;
+  so.warmup = 25;
+  so.draws = 5;
+  expect_lane_wave(make_model(cases()[0], 9), so, 0, 1e-8);
+}
+
 TEST(WarpEmulator, FirstTransitionsMatchSerial) {
   // Through the Warp policy the kernels run; trees of at most 15 leapfrogs (32 lockstep
   // threads per chain on a CPU are slow).

@@ -5,6 +5,7 @@
 // to a literal transcription of Stan's recursion in test_nuts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "../model/fixtures.hpp"
@@ -141,6 +142,52 @@ TEST(Wave, MixedWarmupIsRefused) {
   Wave3 w = three_models(60, 20);
   w.options[2].warmup = 61;
   EXPECT_THROW(make_wave_layout(w.ptrs(), w.options, 8), std::invalid_argument);
+  Wave3 v = three_models(60, 20);
+  v.options[1].algorithm = Algorithm::kChees;
+  EXPECT_THROW(make_wave_layout(v.ptrs(), v.options, 8), std::invalid_argument);
+}
+
+TEST(Wave, CheesModelsDrawAsTheyDoAlone) {
+  // ChEES's cross-chain model function sees only its own model's chains: a model's draws
+  // do not depend on the other models of its wave. 150 warmup: one metric update, a restart.
+  Wave3 w = three_models(150, 40);
+  for (auto& o : w.options) {
+    o.algorithm = Algorithm::kChees;
+    o.chains += 3;
+  }
+  const WaveLayout layout = make_wave_layout(w.ptrs(), w.options, 16);
+  const auto out = run_wave(*make_cpu_wave_backend(layout, false, 2), layout);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(out[i].error, "") << i;
+    const FitResult& f = out[i].fit;
+    expect_same(f, alone(*w.models[i], w.options[i]), "model " + std::to_string(i));
+    // Every chain of a model took the same leapfrog steps, with one step size and metric.
+    for (size_t c = 1; c < f.chains.size(); ++c) {
+      EXPECT_EQ(f.chains[c].n_leapfrog, f.chains[0].n_leapfrog) << i;
+      EXPECT_EQ(f.chains[c].step_size, f.chains[0].step_size) << i;
+      EXPECT_EQ(f.chains[c].inv_metric, f.chains[0].inv_metric) << i;
+    }
+  }
+}
+
+TEST(Wave, CheesFloat32FollowsFloat64) {
+  Wave3 w = three_models(0, 3);
+  for (auto& o : w.options) {
+    o.algorithm = Algorithm::kChees;
+    o.step_size = 0.05;  // T = eps: one leapfrog of 0.05 per draw
+  }
+  const WaveLayout layout = make_wave_layout(w.ptrs(), w.options, 3);
+  const auto d = run_wave(*make_cpu_wave_backend(layout, false, 1), layout);
+  const auto f = run_wave(*make_cpu_wave_backend(layout, true, 1), layout);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(f[i].error, "");
+    const auto& x = d[i].fit.chains[0].theta;
+    const auto& y = f[i].fit.chains[0].theta;
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t k = 0; k < static_cast<size_t>(d[i].fit.dim); ++k)
+      EXPECT_NEAR(x[k], y[k], 1e-3 * std::max(1.0, std::abs(x[k]))) << i << " " << k;
+    EXPECT_EQ(d[i].fit.chains[0].n_leapfrog, f[i].fit.chains[0].n_leapfrog);
+  }
 }
 
 TEST(Wave, Float32FollowsFloat64) {

@@ -173,14 +173,6 @@ TEST(NutsGaussian, SameSeedSameDrawsWhateverTheThreads) {
   EXPECT_NE(a.chains[0].theta, other.chains[0].theta);
 }
 
-}  // namespace
-}  // namespace herd
-
-#include "herd/engine/chees.hpp"
-
-namespace herd {
-namespace {
-
 TEST(CheesGaussian, Iid100dManyShortChains) {
   const int n = 100;
   IidGaussian t{n, std::vector<double>(n), std::vector<double>(n)};
@@ -195,7 +187,8 @@ TEST(CheesGaussian, Iid100dManyShortChains) {
   opt.warmup = 500;
   opt.draws = 100;
   opt.seed = 12;
-  const FitResult r = run_chees(t, n, 0, opt, model_id("chees_iid100"));
+  opt.algorithm = Algorithm::kChees;
+  const FitResult r = fit_target(t, n, 0, opt, "chees_iid100");
   // Every chain of the model took the same number of leapfrog steps in every iteration.
   for (size_t c = 1; c < r.chains.size(); ++c) EXPECT_EQ(r.chains[c].n_leapfrog, r.chains[0].n_leapfrog);
   expect_moments(r, t.mu, var, 16);

@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "herd/engine/sampler.hpp"
 #include "herd/hmc/adaptation.hpp"
 #include "herd/hmc/nuts.hpp"
 #include "herd/hmc/philox.hpp"
+#include "herd/hmc/warmup.hpp"
 
 namespace herd {
 namespace {
@@ -259,6 +261,78 @@ TEST(WindowSchedule, ShortWarmupIsRescaled) {
   const WindowSchedule none(19);
   EXPECT_FALSE(none.adapts_metric());
   EXPECT_TRUE(none.window_ends().empty());
+}
+
+// The steps of a whole run as text, one per line: "I", "S w", "T a-b", "A i", "P i", "D a-b/slot".
+std::vector<std::string> steps_of(int warmup, int draws, int chunk, bool chees) {
+  WarmupMachine m(warmup, draws, chunk, chees);
+  std::vector<std::string> out;
+  for (WaveStep s = m.next(); s.kind != WaveStepKind::kDone; s = m.next()) {
+    const std::string range = std::to_string(s.win.first) + "-" + std::to_string(s.win.last);
+    switch (s.kind) {
+      case WaveStepKind::kInitialize: out.push_back("I"); break;
+      case WaveStepKind::kSearch: out.push_back("S " + std::to_string(s.window)); break;
+      case WaveStepKind::kTransitions: out.push_back("T " + range); break;
+      case WaveStepKind::kAdapt: out.push_back("A " + std::to_string(s.win.last)); break;
+      case WaveStepKind::kPoolMetric: out.push_back("P " + std::to_string(s.win.last)); break;
+      case WaveStepKind::kSample: out.push_back("D " + range + "/" + std::to_string(s.slot)); break;
+      case WaveStepKind::kDone: break;
+    }
+    EXPECT_EQ(s.win.warmup, warmup);
+    if (out.size() > 100000) break;  // a machine that never ends fails below, not by hanging
+  }
+  EXPECT_EQ(m.next().kind, WaveStepKind::kDone);  // and stays done
+  return out;
+}
+
+TEST(WarmupMachine, NutsRunsWindowToWindowThenChunks) {
+  // Stan's 1000-iteration schedule: windows end at 99, 149, 249, 449, 949; a search after each.
+  EXPECT_EQ(steps_of(1000, 250, 100, false),
+            (std::vector<std::string>{"I", "S 0", "T 0-99", "P 99", "S 1", "T 100-149", "P 149", "S 2", "T 150-249",
+                                      "P 249", "S 3", "T 250-449", "P 449", "S 4", "T 450-949", "P 949", "S 5",
+                                      "T 950-999", "D 1000-1099/0", "D 1100-1199/1", "D 1200-1249/0"}));
+  // Windows and buffers seen by a launch are the schedule's.
+  WarmupMachine m(1000, 10, 10, false);
+  m.next();
+  m.next();
+  const WaveStep t = m.next();
+  EXPECT_EQ(t.win.window_lo, 75);
+  EXPECT_EQ(t.win.window_hi, 950);
+}
+
+TEST(WarmupMachine, ShortAndNoWarmup) {
+  // Under 20 iterations: no metric adaptation, one warmup launch.
+  EXPECT_EQ(steps_of(10, 5, 100, false), (std::vector<std::string>{"I", "S 0", "T 0-9", "D 10-14/0"}));
+  // No warmup: no search either; draws in chunks of 2.
+  EXPECT_EQ(steps_of(0, 5, 2, false), (std::vector<std::string>{"I", "D 0-1/0", "D 2-3/1", "D 4-4/0"}));
+  // Every warmup iteration is run exactly once, in order, whatever the length.
+  for (int w : {1, 19, 20, 21, 37, 150, 151, 333, 2000}) {
+    int next = 0;
+    for (const std::string& s : steps_of(w, 3, 2, false)) {
+      if (s[0] != 'T') continue;
+      const size_t dash = s.find('-');
+      EXPECT_EQ(std::stoi(s.substr(2, dash - 2)), next) << w;
+      next = std::stoi(s.substr(dash + 1)) + 1;
+    }
+    EXPECT_EQ(next, w);
+  }
+}
+
+TEST(WarmupMachine, CheesAdaptsAfterEveryWarmupIteration) {
+  const std::vector<std::string> s = steps_of(150, 3, 10, true);
+  // 150: windows of 75 / 25 / 50, one metric update after iteration 99.
+  ASSERT_EQ(s.size(), 2 + 2 * 150 + 2 + 1u);
+  EXPECT_EQ(s[0], "I");
+  EXPECT_EQ(s[1], "S 0");
+  EXPECT_EQ(s[2], "T 0-0");
+  EXPECT_EQ(s[3], "A 0");
+  EXPECT_EQ(s[2 + 2 * 99], "T 99-99");
+  EXPECT_EQ(s[3 + 2 * 99], "A 99");
+  EXPECT_EQ(s[4 + 2 * 99], "P 99");
+  EXPECT_EQ(s[5 + 2 * 99], "S 1");
+  EXPECT_EQ(s[6 + 2 * 99], "T 100-100");
+  EXPECT_EQ(s[s.size() - 2], "A 149");
+  EXPECT_EQ(s.back(), "D 150-152/0");
 }
 
 TEST(DualAveraging, FollowsStansRecurrence) {
