@@ -150,6 +150,25 @@ struct CountingTarget {
   }
 };
 
+// Chain c's draw (coordinates q[0..n) and its statistics) into slot k of the chunk buffer.
+template <class Real, class View, class Lanes>
+HERD_HD void write_draw(const WaveView<Real, View>& w, int c, int k, const Real* q, int n, Real lp, Real accept,
+                        Real eps, Real energy, int depth, int leapfrogs, bool divergent, const Lanes& lanes) {
+  const long long slot = static_cast<long long>(k) * w.n_chains + c;
+  Real* theta = w.draw_theta + slot * w.stride;
+  for (int i = lanes.lane(); i < n; i += lanes.count()) theta[i] = q[i];
+  if (!lanes.leader()) return;
+  Real* fs = w.draw_stats + slot * kNumFloatStats;
+  fs[kStatLp] = lp;
+  fs[kStatAccept] = accept;
+  fs[kStatStep] = eps;
+  fs[kStatEnergy] = energy;
+  int* is = w.draw_ints + slot * kNumIntStats;
+  is[kStatDepth] = depth;
+  is[kStatLeapfrog] = leapfrogs;
+  is[kStatDivergent] = divergent ? 1 : 0;
+}
+
 }  // namespace wave_detail
 
 /// Draws uniform(-r, r) initial values (r and the number of tries are the model's) until the
@@ -241,7 +260,6 @@ HERD_HD void wave_search(const WaveView<Real, View>& w, int c, int window, const
 template <class Real, class View, class Lanes = SerialLanes>
 HERD_HD void wave_transitions(const WaveView<Real, View>& w, int c, const WaveWindow& win, const Lanes& lanes = Lanes()) {
   if (w.status[c] != kWaveOk) return;
-  const int i0 = lanes.lane(), di = lanes.count();
   const int mi = w.chain_model[c];
   const View m = w.models[mi];
   const int n = m.dim;
@@ -271,19 +289,8 @@ HERD_HD void wave_transitions(const WaveView<Real, View>& w, int c, const WaveWi
       if (i == win.warmup - 1) eps = da.final_stepsize();
       continue;
     }
-    const long long slot = static_cast<long long>(i - win.chunk_first) * w.n_chains + c;
-    Real* theta = w.draw_theta + slot * w.stride;
-    for (int k = i0; k < n; k += di) theta[k] = q[k];
-    if (!lanes.leader()) continue;
-    Real* fs = w.draw_stats + slot * kNumFloatStats;
-    fs[kStatLp] = lp;
-    fs[kStatAccept] = st.accept_prob;
-    fs[kStatStep] = eps;
-    fs[kStatEnergy] = st.energy;
-    int* is = w.draw_ints + slot * kNumIntStats;
-    is[kStatDepth] = st.depth;
-    is[kStatLeapfrog] = st.n_leapfrog;
-    is[kStatDivergent] = st.divergent ? 1 : 0;
+    wave_detail::write_draw(w, c, i - win.chunk_first, q, n, lp, st.accept_prob, eps, st.energy, st.depth,
+                            st.n_leapfrog, st.divergent, lanes);
   }
   if (lanes.leader()) {
     w.eps[c] = eps;

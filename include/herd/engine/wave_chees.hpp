@@ -84,19 +84,8 @@ HERD_HD void wave_chees_transitions(const WaveView<Real, View>& w, int c, const 
       if (i >= win.window_lo && i < win.window_hi) welford_add(welford_n, w.mean + row, w.m2 + row, q, n, lanes);
       continue;
     }
-    const long long slot = static_cast<long long>(i - win.chunk_first) * w.n_chains + c;
-    Real* theta = w.draw_theta + slot * w.stride;
-    for (int k = i0; k < n; k += di) theta[k] = q[k];
-    if (!lanes.leader()) continue;
-    Real* fs = w.draw_stats + slot * kNumFloatStats;
-    fs[kStatLp] = lp;
-    fs[kStatAccept] = st.accept_prob;
-    fs[kStatStep] = eps;
-    fs[kStatEnergy] = st.energy;
-    int* is = w.draw_ints + slot * kNumIntStats;
-    is[kStatDepth] = 0;
-    is[kStatLeapfrog] = steps;
-    is[kStatDivergent] = st.divergent ? 1 : 0;
+    wave_detail::write_draw(w, c, i - win.chunk_first, q, n, lp, st.accept_prob, eps, st.energy, 0, steps, st.divergent,
+                            lanes);
   }
   if (lanes.leader()) {
     w.lp[c] = lp;

@@ -81,6 +81,22 @@ void expect_same(const FitResult& a, const FitResult& b, const std::string& what
   }
 }
 
+// Same streams in float: the first draws stay close before rounding differences grow, with
+// the same trajectories.
+void expect_float32_follows(const WaveLayout& layout) {
+  const auto d = run_wave(*make_cpu_wave_backend(layout, false, 1), layout);
+  const auto f = run_wave(*make_cpu_wave_backend(layout, true, 1), layout);
+  for (size_t i = 0; i < d.size(); ++i) {
+    ASSERT_EQ(f[i].error, "");
+    const auto& x = d[i].fit.chains[0].theta;
+    const auto& y = f[i].fit.chains[0].theta;
+    ASSERT_EQ(x.size(), y.size());
+    const size_t n = static_cast<size_t>(d[i].fit.dim);  // the first draw
+    for (size_t k = 0; k < n; ++k) EXPECT_NEAR(x[k], y[k], 1e-3 * std::max(1.0, std::abs(x[k]))) << i << " " << k;
+    EXPECT_EQ(d[i].fit.chains[0].n_leapfrog.front(), f[i].fit.chains[0].n_leapfrog.front()) << i;
+  }
+}
+
 TEST(Wave, EachModelDrawsAsItDoesAlone) {
   // 150 warmup iterations: rescaled windows with two metric updates; 60 draws in chunks of
   // 25 (two full buffers and a partial one, alternating slots).
@@ -177,33 +193,12 @@ TEST(Wave, CheesFloat32FollowsFloat64) {
     o.step_size = 0.05;  // T = eps: one leapfrog of 0.05 per draw
   }
   const WaveLayout layout = make_wave_layout(w.ptrs(), w.options, 3);
-  const auto d = run_wave(*make_cpu_wave_backend(layout, false, 1), layout);
-  const auto f = run_wave(*make_cpu_wave_backend(layout, true, 1), layout);
-  for (size_t i = 0; i < 3; ++i) {
-    ASSERT_EQ(f[i].error, "");
-    const auto& x = d[i].fit.chains[0].theta;
-    const auto& y = f[i].fit.chains[0].theta;
-    ASSERT_EQ(x.size(), y.size());
-    for (size_t k = 0; k < static_cast<size_t>(d[i].fit.dim); ++k)
-      EXPECT_NEAR(x[k], y[k], 1e-3 * std::max(1.0, std::abs(x[k]))) << i << " " << k;
-    EXPECT_EQ(d[i].fit.chains[0].n_leapfrog, f[i].fit.chains[0].n_leapfrog);
-  }
+  expect_float32_follows(layout);
 }
 
 TEST(Wave, Float32FollowsFloat64) {
-  // Same streams in float: the first draws stay close before rounding differences grow.
   const Wave3 w = three_models(0, 3);
-  const WaveLayout layout = make_wave_layout(w.ptrs(), w.options, 3);
-  const auto d = run_wave(*make_cpu_wave_backend(layout, false, 1), layout);
-  const auto f = run_wave(*make_cpu_wave_backend(layout, true, 1), layout);
-  for (size_t i = 0; i < 3; ++i) {
-    ASSERT_EQ(f[i].error, "");
-    const auto& x = d[i].fit.chains[0].theta;
-    const auto& y = f[i].fit.chains[0].theta;
-    ASSERT_EQ(x.size(), y.size());
-    const size_t n = static_cast<size_t>(d[i].fit.dim);  // the first draw
-    for (size_t k = 0; k < n; ++k) EXPECT_NEAR(x[k], y[k], 1e-3 * std::max(1.0, std::abs(x[k]))) << i << " " << k;
-  }
+  expect_float32_follows(make_wave_layout(w.ptrs(), w.options, 3));
 }
 
 TEST(WavePlan, SplitsByBudgetInOrder) {
