@@ -90,9 +90,6 @@ struct DeviceMemory {
   static void copy_out(void* dst, const void* src, size_t bytes) {
     if (bytes) HERD_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
   }
-  static void zero(void* dst, size_t bytes) {
-    if (bytes) HERD_CUDA_CHECK(cudaMemset(dst, 0, bytes));
-  }
 };
 
 // Every model's arrays in one arena; the device ModelViews point into it.

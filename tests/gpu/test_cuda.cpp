@@ -145,6 +145,40 @@ TEST_P(GpuLanes, First20TransitionsMatchCpu) {
   }
 }
 
+TEST_P(GpuLanes, CheesWarmupAndDrawsMatchCpu) {
+  // ChEES through the same steps on both backends: its chain kernel (HMC with warp lanes),
+  // its model kernels (median search, cross-chain adaptation, pooled metric), a short warmup
+  // with one metric window, then draws. Tolerance as the emulator's (test_lanes): 1e-6.
+  Wave w;
+  Options a;
+  Options b;
+  b.G = 2;
+  for (const Options& o : {a, b}) {
+    w.add(make_model(o, 11));
+    SamplerOptions so;
+    so.algorithm = Algorithm::kChees;
+    so.chains = 8;
+    so.warmup = 40;
+    so.draws = 10;
+    so.seed = 5 + w.options.size();
+    w.options.push_back(so);
+  }
+  const WaveLayout L = make_wave_layout(w.ptrs(), w.options, 4);
+  const auto cpu = run_wave(*make_cpu_wave_backend(L, false, 0), L);
+  const auto gpu = run_wave(*make_cuda_wave_backend(L, false, GetParam()), L);
+  for (size_t m = 0; m < 2; ++m) {
+    ASSERT_EQ(gpu[m].error, "");
+    for (size_t c = 0; c < 8; ++c) {
+      const ChainDraws &x = cpu[m].fit.chains[c], &y = gpu[m].fit.chains[c];
+      ASSERT_EQ(x.theta.size(), y.theta.size());
+      EXPECT_EQ(x.n_leapfrog, y.n_leapfrog) << "model " << m << " chain " << c;
+      for (size_t i = 0; i < x.theta.size(); ++i)
+        ASSERT_NEAR(y.theta[i], x.theta[i], 1e-6 * std::max(1.0, std::abs(x.theta[i])))
+            << "model " << m << " chain " << c << " draw " << i / static_cast<size_t>(cpu[m].fit.dim);
+    }
+  }
+}
+
 // Posterior means of every reported quantity agree within 4 MCSE (both fits' MCSE combined).
 void expect_same_posterior(const Model& model, const FitResult& a, const FitResult& b, const std::string& what) {
   const std::vector<std::string> names = output_names(model);

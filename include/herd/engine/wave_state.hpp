@@ -43,9 +43,6 @@ struct HostMemory {
   static void copy_out(void* dst, const void* src, size_t bytes) {
     if (bytes) std::memcpy(dst, src, bytes);
   }
-  static void zero(void* dst, size_t bytes) {
-    if (bytes) std::memset(dst, 0, bytes);
-  }
 };
 
 /// p[0..n) as doubles: p itself in a float64 wave, else converted into conv.
