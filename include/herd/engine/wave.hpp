@@ -150,6 +150,14 @@ struct CountingTarget {
   }
 };
 
+// True while every chain of model m is running (a failed model's chains are stopped).
+template <class Real, class View>
+HERD_HD bool model_running(const WaveView<Real, View>& w, int m) {
+  for (int c = w.model_chain0[m]; c < w.model_chain0[m] + w.model_chains[m]; ++c)
+    if (w.status[c] != kWaveOk) return false;
+  return true;
+}
+
 // Chain c's draw (coordinates q[0..n) and its statistics) into slot k of the chunk buffer.
 template <class Real, class View, class Lanes>
 HERD_HD void write_draw(const WaveView<Real, View>& w, int c, int k, const Real* q, int n, Real lp, Real accept,
@@ -309,9 +317,8 @@ HERD_HD void wave_transitions(const WaveView<Real, View>& w, int c, const WaveWi
 /// positive stops the model's chains with kWaveMetricFailed. Serial: one thread per model.
 template <class Real, class View>
 HERD_HD void wave_pool_metric(const WaveView<Real, View>& w, int m) {
+  if (!wave_detail::model_running(w, m)) return;
   const int c0 = w.model_chain0[m], C = w.model_chains[m];
-  for (int c = c0; c < c0 + C; ++c)
-    if (w.status[c] != kWaveOk) return;
   const int n = w.models[m].dim;
   const long long S = w.stride;
   bool ok = true;

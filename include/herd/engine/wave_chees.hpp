@@ -33,13 +33,6 @@ struct CheesRows {
   }
 };
 
-template <class Real, class View>
-HERD_HD bool model_running(const WaveView<Real, View>& w, int m) {
-  for (int c = w.model_chain0[m]; c < w.model_chain0[m] + w.model_chains[m]; ++c)
-    if (w.status[c] != kWaveOk) return false;
-  return true;
-}
-
 // Every chain of model m samples with its step size.
 template <class Real, class View>
 HERD_HD void share_step_size(const WaveView<Real, View>& w, int m) {
