@@ -92,69 +92,34 @@ struct DeviceMemory {
   }
 };
 
-// Every model's arrays in one arena; the device ModelViews point into it.
+// Every model's block (ModelData) and then their views, rebased onto it, in one device block.
 template <class Real>
 struct DeviceModels {
-DeviceBlock block;
-const ModelView<Real>* views = nullptr;
+  DeviceBlock block;
+  const ModelView<Real>* views = nullptr;
 };
 
 template <class Real>
 DeviceModels<Real> pack_models(const std::vector<const Model*>& models) {
   DeviceModels<Real> dm;
-  struct Piece {
-    const void* src;
-    size_t bytes, at;
-  };
-  std::vector<Piece> pieces;
-  std::vector<ModelView<Real>> views;
-  std::vector<std::vector<size_t>> where;  // per model: offsets of its 11 arrays
   Arena a;
-  auto add = [&](const void* src, size_t bytes) {
-    const size_t at = a.take(bytes);
-    pieces.push_back({src, bytes, at});
-    return at;
-  };
-  for (const Model* m : models) {
-    const ModelData<Real>& d = m->storage<Real>();
-    views.push_back(m->view<Real>());
-    where.push_back({add(d.x.data(), d.x.size() * sizeof(Real)), add(d.y.data(), d.y.size() * sizeof(Real)),
-                     add(d.z.data(), d.z.size() * sizeof(Real)), add(d.season.data(), d.season.size() * sizeof(Real)),
-                     add(d.effect_kind.data(), d.effect_kind.size() * sizeof(int)),
-                     add(d.group.data(), d.group.size() * sizeof(int)),
-                     add(d.multiplier.data(), d.multiplier.size() * sizeof(Real)),
-                     add(d.lift.data(), d.lift.size() * sizeof(LiftView<Real>)),
-                     add(d.effect_prior.data(), d.effect_prior.size() * sizeof(PriorView<Real>)),
-                     add(d.support.data(), d.support.size() * sizeof(SupportView<Real>)),
-                     add(d.prior.data(), d.prior.size() * sizeof(PriorView<Real>))});
-  }
-  const size_t views_at = a.take(views.size() * sizeof(ModelView<Real>));
-  std::vector<unsigned char> host(a.used, 0);
-  for (const Piece& p : pieces)
-    if (p.bytes) std::memcpy(host.data() + p.at, p.src, p.bytes);
+  std::vector<size_t> at;
+  for (const Model* m : models) at.push_back(a.take(m->storage<Real>().bytes()));
+  const size_t views_at = a.take(models.size() * sizeof(ModelView<Real>));
   dm.block = DeviceBlock(a.used);
   auto* base = static_cast<unsigned char*>(dm.block.p);
-  for (size_t i = 0; i < views.size(); ++i) {
-    ModelView<Real>& v = views[i];
-    const auto& o = where[i];
-    v.x = reinterpret_cast<const Real*>(base + o[0]);
-    v.y = reinterpret_cast<const Real*>(base + o[1]);
-    v.z = reinterpret_cast<const Real*>(base + o[2]);
-    v.season = reinterpret_cast<const Real*>(base + o[3]);
-    v.effect_kind = reinterpret_cast<const int*>(base + o[4]);
-    v.group = reinterpret_cast<const int*>(base + o[5]);
-    v.multiplier = reinterpret_cast<const Real*>(base + o[6]);
-    v.lift = reinterpret_cast<const LiftView<Real>*>(base + o[7]);
-    v.effect_prior = reinterpret_cast<const PriorView<Real>*>(base + o[8]);
-    v.support = reinterpret_cast<const SupportView<Real>*>(base + o[9]);
-    v.prior = reinterpret_cast<const PriorView<Real>*>(base + o[10]);
+  std::vector<unsigned char> host(a.used, 0);
+  std::vector<ModelView<Real>> views;
+  for (size_t i = 0; i < models.size(); ++i) {
+    const ModelData<Real>& d = models[i]->storage<Real>();
+    std::memcpy(host.data() + at[i], d.block(), d.bytes());
+    views.push_back(d.rebase(base + at[i]));
   }
   std::memcpy(host.data() + views_at, views.data(), views.size() * sizeof(ModelView<Real>));
   dm.views = reinterpret_cast<const ModelView<Real>*>(base + views_at);
   HERD_CUDA_CHECK(cudaMemcpy(dm.block.p, host.data(), a.used, cudaMemcpyHostToDevice));
   return dm;
 }
-
 
 template <class Real, class Lanes>
 class CudaWaveBackend : public WaveBackend {

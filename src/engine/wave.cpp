@@ -191,12 +191,9 @@ long long wave_model_bytes(const Model& model, const SamplerOptions& o, int chun
   const long long R = single_precision ? 4 : 8;
   const long long n = std::max(model.dim(), stride);
   const long long depth = clamped_depth(o);
-  const ModelView<double> v = model.view<double>();
-  const long long data = R * (static_cast<long long>(v.G) * v.T * (v.C + v.K + 1) + v.S * v.T + v.C) +
-                         4LL * 2 * v.C + static_cast<long long>(sizeof(LiftView<double>)) * v.n_lift +
-                         static_cast<long long>(sizeof(SupportView<double>) + sizeof(PriorView<double>)) * n +
-                         static_cast<long long>(sizeof(PriorView<double>)) * v.C +
-                         static_cast<long long>(sizeof(CheesState)) + 4096;
+  const long long data = static_cast<long long>(single_precision ? model.storage<float>().bytes()
+                                                                  : model.storage<double>().bytes()) +
+                         static_cast<long long>(sizeof(ModelView<double>) + sizeof(CheesState)) + 4096;
   const long long k = std::max(1, std::min(chunk, std::max(1, o.draws)));
   const long long per_chain = R * (5 * n + 3) + static_cast<long long>(sizeof(DualAveraging<double>)) + 36 +
                               R * std::max<long long>(nuts_workspace_size(static_cast<int>(n), static_cast<int>(depth)), 9 * n) +

@@ -1,6 +1,7 @@
 #include "herd/model/model.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <iomanip>
 #include <sstream>
 
@@ -37,30 +38,73 @@ int group_of(const ModelSpec& spec, const std::string& ch) {
 }  // namespace
 
 template <class Real>
-ModelView<Real> ModelData<Real>::view() const {
-  ModelView<Real> v = base;
-  v.x = x.data();
-  v.y = y.data();
-  v.z = z.data();
-  v.season = season.data();
-  v.effect_kind = effect_kind.data();
-  v.group = group.data();
-  v.multiplier = multiplier.data();
-  v.lift = lift.data();
-  v.support = support.data();
-  v.prior = prior.data();
-  v.effect_prior = effect_prior.data();
+ModelData<Real>::ModelData(const ModelView<Real>& from) : view_(from) {
+  size_t used = 0;
+  for_each_array(view_, [&](auto*& p, size_t n) {
+    used = (used + alignof(Chunk) - 1) / alignof(Chunk) * alignof(Chunk);
+    offsets_.push_back(used);
+    used += n * sizeof(*p);
+  });
+  block_.resize((used + sizeof(Chunk) - 1) / sizeof(Chunk));
+  auto* base = reinterpret_cast<unsigned char*>(block_.data());
+  size_t i = 0;
+  for_each_array(view_, [&](auto*& p, size_t n) {
+    if (n) std::memcpy(base + offsets_[i], p, n * sizeof(*p));
+    ++i;
+  });
+  view_ = rebase(base);
+}
+
+template <class Real>
+ModelView<Real> ModelData<Real>::rebase(const void* at) const {
+  ModelView<Real> v = view_;
+  const auto* base = static_cast<const unsigned char*>(at);
+  size_t i = 0;
+  for_each_array(v, [&](auto*& p, size_t) {
+    p = reinterpret_cast<std::remove_reference_t<decltype(p)>>(base + offsets_[i++]);
+  });
   return v;
 }
 
-template struct ModelData<double>;
-template struct ModelData<float>;
+template class ModelData<double>;
+template class ModelData<float>;
+
+namespace {
+
+// The arrays of a model as fill builds them, before they are packed into one block.
+template <class Real>
+struct ModelArrays {
+  ModelView<Real> base{};
+  std::vector<Real> x, y, z, season, multiplier;
+  std::vector<int> effect_kind, group;
+  std::vector<LiftView<Real>> lift;
+  std::vector<SupportView<Real>> support;
+  std::vector<PriorView<Real>> prior;
+  std::vector<PriorView<Real>> effect_prior;
+  ModelView<Real> view() const {
+    ModelView<Real> v = base;
+    v.x = x.data();
+    v.y = y.data();
+    v.z = z.data();
+    v.season = season.data();
+    v.effect_kind = effect_kind.data();
+    v.group = group.data();
+    v.multiplier = multiplier.data();
+    v.lift = lift.data();
+    v.support = support.data();
+    v.prior = prior.data();
+    v.effect_prior = effect_prior.data();
+    return v;
+  }
+};
+
+}  // namespace
 
 Model::Model(ModelSpec spec, Dataset data) : spec_(std::move(spec)), data_(std::move(data)) {
   validate();
   build_layout();
-  fill(d64_);
-  fill(f32_);
+  d64_ = pack<double>();
+  f32_ = pack<float>();
 }
 
 void Model::validate() const {
@@ -219,7 +263,8 @@ void Model::build_layout() {
 }
 
 template <class Real>
-void Model::fill(ModelData<Real>& out) const {
+ModelData<Real> Model::pack() const {
+  ModelArrays<Real> out;
   const Dataset& d = data_;
   const ModelView<double>& v = layout_;
   ModelView<Real>& b = out.base;
@@ -302,6 +347,7 @@ void Model::fill(ModelData<Real>& out) const {
     out.support.push_back({p.support.kind, static_cast<Real>(p.support.lo), static_cast<Real>(p.support.hi)});
     out.prior.push_back(make_prior_view<Real>(p.prior));
   }
+  return ModelData<Real>(out.view());
 }
 
 template <>
@@ -370,7 +416,7 @@ std::string Model::describe() const {
     o << std::setw(static_cast<int>(w) + 2) << p.name << std::setw(16) << support_text(p.support) << prior << "\n";
   }
   for (int c = 0; c < data_.C; ++c)
-    if (d64_.effect_prior[c].family != Family::kNone)
+    if (d64_.view().effect_prior[c].family != Family::kNone)
       o << "beta[" << data_.channels[c] << "] also ~ " << to_string(spec_.priors.overrides.at("beta[" + data_.channels[c] + "]"))
         << " (its own prior, a factor on top of the hierarchy)\n";
   return o.str();

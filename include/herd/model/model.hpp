@@ -3,6 +3,7 @@
 // parameter layout (names, supports, priors) in both precisions and hands out trivially
 // copyable ModelViews for the HERD_HD math.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "herd/data/dataset.hpp"
@@ -22,17 +23,39 @@ struct ParamInfo {
   std::vector<std::string> parts;  // one label per dimension ({"north", "tv"}); labels are data, never split
 };
 
-/// Owning storage behind a ModelView<Real>.
+/// Owning storage behind a ModelView<Real>: every array in one 256-byte aligned block, so a
+/// backend copies a model with one memcpy and rebases its view onto the copy.
 template <class Real>
-struct ModelData {
-  ModelView<Real> base{};  // sizes, flags and offsets; pointers filled by view()
-  std::vector<Real> x, y, z, season, multiplier;
-  std::vector<int> effect_kind, group;
-  std::vector<LiftView<Real>> lift;
-  std::vector<SupportView<Real>> support;
-  std::vector<PriorView<Real>> prior;
-  std::vector<PriorView<Real>> effect_prior;
-  ModelView<Real> view() const;
+class ModelData {
+ public:
+  ModelData() = default;
+  /// Copies the arrays `from` points at (lengths from its sizes) into one block.
+  explicit ModelData(const ModelView<Real>& from);
+  ModelData(const ModelData& o) : block_(o.block_), offsets_(o.offsets_), view_(o.rebase(block_.data())) {}
+  ModelData(ModelData&&) noexcept = default;  // a moved vector keeps its buffer, so view_ stays valid
+  ModelData& operator=(ModelData o) noexcept {
+    block_.swap(o.block_);
+    offsets_.swap(o.offsets_);
+    std::swap(view_, o.view_);
+    return *this;
+  }
+
+  /// The view into this block.
+  const ModelView<Real>& view() const { return view_; }
+  /// Bytes of the block.
+  size_t bytes() const { return block_.size() * sizeof(Chunk); }
+  /// The block itself.
+  const void* block() const { return block_.data(); }
+  /// The view as it reads a copy of block() that starts at `at` (a device address, say).
+  ModelView<Real> rebase(const void* at) const;
+
+ private:
+  struct alignas(256) Chunk {
+    unsigned char bytes[256];
+  };
+  std::vector<Chunk> block_;
+  std::vector<size_t> offsets_;  // byte offset of each array, in for_each_array's order
+  ModelView<Real> view_{};
 };
 
 class Model {
@@ -50,7 +73,7 @@ class Model {
   template <class Real>
   ModelView<Real> view() const;
 
-  /// The arrays behind view<Real>() (the CUDA executor copies them to the device).
+  /// The block behind view<Real>() (a device backend copies it and rebases the view).
   template <class Real>
   const ModelData<Real>& storage() const;
 
@@ -75,7 +98,7 @@ class Model {
  private:
   void build_layout();
   template <class Real>
-  void fill(ModelData<Real>& d) const;
+  ModelData<Real> pack() const;
   void validate() const;
 
   ModelSpec spec_;

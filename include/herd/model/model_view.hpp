@@ -79,6 +79,24 @@ struct ModelView {
 static_assert(std::is_trivially_copyable_v<ModelView<double>>);
 static_assert(std::is_trivially_copyable_v<ModelView<float>>);
 
+/// Calls f(pointer, length) for every array a ModelView points at, in one fixed order: the
+/// one list that packing a model into its arena and rebasing its view onto a copy both use.
+template <class Real, class F>
+void for_each_array(ModelView<Real>& m, F&& f) {
+  const auto n = [](long long a) { return static_cast<size_t>(a); };
+  f(m.x, n(1LL * m.G * m.C * m.T));
+  f(m.y, n(1LL * m.G * m.T));
+  f(m.z, n(1LL * m.G * m.K * m.T));
+  f(m.season, n(1LL * m.S * m.T));
+  f(m.effect_kind, n(m.C));
+  f(m.group, n(m.C));
+  f(m.multiplier, n(m.C));
+  f(m.lift, n(m.n_lift));
+  f(m.effect_prior, n(m.C));
+  f(m.support, n(m.dim));
+  f(m.prior, n(m.dim));
+}
+
 /// Scratch (in Reals) that log_density_grad needs for this model; callers own it, so the
 /// evaluation itself never allocates.
 template <class Real>

@@ -2,10 +2,13 @@
 // on the double density), for every block combination, in double and float.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <tuple>
 
 #include "fixtures.hpp"
 #include "herd/engine/gradient_check.hpp"
+#include "herd/model/log_density.hpp"
 
 namespace herd {
 namespace {
@@ -114,6 +117,54 @@ TEST(GradientBlocks, EachBlockAlone) {
     EXPECT_GE(r.points, 3) << c.name;
     EXPECT_LT(r.worst, kTolDouble) << c.name << "\n" << report(r);
   }
+}
+
+// A model's arrays live in one block (ModelData): a copied Model reads its own block, and a
+// view rebased onto a byte copy of the block (what a device backend makes) reads the copy only.
+template <class Real>
+void expect_block_reads_the_model(const Model& m, const std::vector<double>& theta) {
+  const ModelData<Real>& d = m.storage<Real>();
+  std::vector<Real> th(theta.begin(), theta.end()), g1(theta.size()), g2(theta.size());
+  std::vector<Real> scratch(static_cast<size_t>(m.scratch_size()));
+  const Real lp = log_density_grad(d.view(), th.data(), g1.data(), scratch.data());
+
+  void* copy = std::aligned_alloc(256, (d.bytes() + 255) / 256 * 256);
+  ASSERT_NE(copy, nullptr);
+  std::memcpy(copy, d.block(), d.bytes());
+  ModelView<Real> v = d.rebase(copy);
+  const auto* lo = static_cast<const unsigned char*>(copy);
+  for_each_array(v, [&](auto* p, size_t n) {
+    const auto* b = reinterpret_cast<const unsigned char*>(p);
+    EXPECT_TRUE(b >= lo && b + n * sizeof(*p) <= lo + d.bytes());
+    EXPECT_EQ((b - lo) % 256, 0);
+  });
+  EXPECT_EQ(log_density_grad(v, th.data(), g2.data(), scratch.data()), lp);
+  EXPECT_EQ(g1, g2);
+  std::memset(copy, 0, d.bytes());  // the rebased view now reads zeros, the model does not
+  EXPECT_NE(log_density_grad(v, th.data(), g2.data(), scratch.data()), lp);
+  EXPECT_EQ(log_density_grad(d.view(), th.data(), g1.data(), scratch.data()), lp);
+  std::free(copy);
+}
+
+TEST(ModelStorage, OneBlockCopiedAndRebased) {
+  Options o;
+  o.G = 3;
+  o.lift_tests = 2;
+  std::unique_ptr<Model> m = std::make_unique<Model>(make_model(o, 5));
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> n01(0, 0.5);
+  std::vector<double> theta(static_cast<size_t>(m->dim()));
+  for (double& t : theta) t = n01(rng);
+  std::vector<double> grad(theta.size());
+  const double lp = m->log_density_grad(theta.data(), grad.data());
+  expect_block_reads_the_model<double>(*m, theta);
+  expect_block_reads_the_model<float>(*m, theta);
+
+  const Model copy = *m;
+  m.reset();
+  std::vector<double> grad2(theta.size());
+  EXPECT_EQ(copy.log_density_grad(theta.data(), grad2.data()), lp);
+  EXPECT_EQ(grad2, grad);
 }
 
 }  // namespace
