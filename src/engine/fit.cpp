@@ -9,18 +9,7 @@
 
 namespace herd {
 
-SamplerOptions options_from(const ModelSpec& spec) {
-  SamplerOptions o;
-  o.algorithm = spec.sampler.algorithm;
-  o.chains = spec.sampler.chains;
-  o.warmup = spec.sampler.warmup;
-  o.draws = spec.sampler.draws;
-  o.target_accept = spec.sampler.target_accept;
-  o.max_depth = spec.sampler.max_depth;
-  o.seed = spec.sampler.seed;
-  o.pooled_metric = spec.sampler.metric == MetricKind::kPooled;
-  return o;
-}
+SamplerOptions options_from(const ModelSpec& spec) { return SamplerOptions(spec.sampler); }
 
 FitResult fit_model(const Model& model, const SamplerOptions& options, int chunk) {
   // A one-model wave on the host: the driver the GPU runs is the one every CPU fit runs.

@@ -17,24 +17,23 @@
 #include "herd/hmc/adaptation.hpp"
 #include "herd/hmc/nuts.hpp"
 #include "herd/hmc/philox.hpp"
+#include "herd/model/spec.hpp"
 
 namespace herd {
 
 /// How to sample (the [sampler] table plus run-level settings).
-struct SamplerOptions {
-  Algorithm algorithm = Algorithm::kNuts;
-  int chains = 4;
-  int warmup = 1000;
-  int draws = 1000;
-  double target_accept = 0.8;
-  int max_depth = 10;
+struct SamplerOptions : SamplerSpec {
+  // Beyond the config's [sampler] (SamplerSpec: algorithm, chains, warmup, draws, target
+  // acceptance, tree depth, seed, metric), what a run sets from flags or code:
   double max_delta_h = 1000;
-  std::uint64_t seed = 1;
-  bool pooled_metric = true;  // metric from all chains of the model (else each chain its own)
   int threads = 0;            // 0: all cores
   double init_radius = 2;     // initial values uniform(-r, r) on the unconstrained scale
   double step_size = 1;       // initial step size (Stan's stepsize); warmup searches from it
   int init_tries = 100;
+
+  SamplerOptions() = default;
+  /// A model config's [sampler], the rest at their defaults.
+  explicit SamplerOptions(const SamplerSpec& s) : SamplerSpec(s) {}
 };
 
 /// o.max_depth within 1..kMaxTreeDepth: what workspaces are sized for. A model whose

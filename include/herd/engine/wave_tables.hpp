@@ -21,7 +21,7 @@ struct WaveTables {
       model_chain0.push_back(static_cast<int>(chain_model.size()));
       model_chains.push_back(o.chains);
       // ChEES's chains share one step size, so they share one metric too.
-      pooled.push_back(o.pooled_metric || o.algorithm == Algorithm::kChees ? 1 : 0);
+      pooled.push_back(o.metric == MetricKind::kPooled || o.algorithm == Algorithm::kChees ? 1 : 0);
       for (int k = 0; k < o.chains; ++k) {
         chain_model.push_back(static_cast<int>(m));
         chain_index.push_back(k);

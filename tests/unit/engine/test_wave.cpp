@@ -52,7 +52,7 @@ Wave3 three_models(int warmup, int draws) {
     o.seed = 7 + static_cast<std::uint64_t>(i);
     o.max_depth = 6;
     o.threads = 1;
-    o.pooled_metric = i != 1;
+    o.metric = i != 1 ? MetricKind::kPooled : MetricKind::kPerChain;
     o.init_radius = 2 - 0.5 * i;  // each model's own initialization, honoured in a wave
     w.options.push_back(o);
   }

@@ -148,7 +148,7 @@ TEST(NutsGaussian, PerChainMetric) {
   }
   SamplerOptions opt;
   opt.seed = 21;
-  opt.pooled_metric = false;
+  opt.metric = MetricKind::kPerChain;
   const FitResult r = fit_target(t, n, 0, opt, "per_chain");
   // Each chain adapted its own metric, and each is near the true variances.
   EXPECT_NE(r.chains[0].inv_metric, r.chains[1].inv_metric);
