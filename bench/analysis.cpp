@@ -7,6 +7,7 @@
 // groups are written into the file in one pass at the end, as `herd analyze --all` does.
 //   build/cpu/bench/bench_analysis bench/results/analysis-cpu.json [models=200]
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -16,9 +17,9 @@
 #include "herd/config/model_config.hpp"
 #include "herd/data/dataset.hpp"
 #include "herd/engine/fit.hpp"
-#include "herd/engine/model_output.hpp"
 #include "herd/io/hdf5_file.hpp"
 #include "herd/io/summary.hpp"
+#include "herd/output/model_output.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -103,15 +104,22 @@ int main(int argc, char** argv) {
              static_cast<double>(evals_mean) / n);
   fmt::print("{:<44} {:>12.4f}  ({:.1f} evaluations)\n", "optimize, q10 objective", opt_q10_s / n,
              static_cast<double>(evals_q10) / n);
-  std::ofstream json(json_path);
-  json << fmt::format(
-      "{{\n  \"benchmark\": \"analysis\",\n  \"models\": {}, \"threads\": 1, \"draws_per_model\": {},\n"
-      "  \"shape\": \"adstock_hill_T104_C8_L8\",\n  \"fit_seconds_one_model\": {},\n"
-      "  \"read_seconds_per_model\": {}, \"analyze_seconds_per_model\": {}, \"write_seconds_per_model\": {},\n"
-      "  \"analyze_total_seconds_per_model\": {}, \"analyze_over_fit\": {},\n"
-      "  \"optimize_mean_seconds_per_model\": {}, \"optimize_q10_seconds_per_model\": {},\n"
-      "  \"optimize_mean_evaluations\": {}, \"optimize_q10_evaluations\": {}\n}}\n",
-      n, 4 * 500, fit_s, read_s / n, analyze_s / n, write_s / n, analyze_per, analyze_per / fit_s, opt_mean_s / n,
-      opt_q10_s / n, static_cast<double>(evals_mean) / n, static_cast<double>(evals_q10) / n);
+  nlohmann::ordered_json j;
+  j["benchmark"] = "analysis";
+  j["models"] = n;
+  j["threads"] = 1;
+  j["draws_per_model"] = 4 * 500;
+  j["shape"] = "adstock_hill_T104_C8_L8";
+  j["fit_seconds_one_model"] = fit_s;
+  j["read_seconds_per_model"] = read_s / n;
+  j["analyze_seconds_per_model"] = analyze_s / n;
+  j["write_seconds_per_model"] = write_s / n;
+  j["analyze_total_seconds_per_model"] = analyze_per;
+  j["analyze_over_fit"] = analyze_per / fit_s;
+  j["optimize_mean_seconds_per_model"] = opt_mean_s / n;
+  j["optimize_q10_seconds_per_model"] = opt_q10_s / n;
+  j["optimize_mean_evaluations"] = static_cast<double>(evals_mean) / n;
+  j["optimize_q10_evaluations"] = static_cast<double>(evals_q10) / n;
+  std::ofstream(json_path) << j.dump(2) << "\n";
   return 0;
 }

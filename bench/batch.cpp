@@ -7,13 +7,13 @@
 // 5% multiplicative noise) and its own name, hence its own random streams.
 //   build/cpu/bench/bench_batch bench/results/batch-cpu.json [models=200]
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "herd/config/model_config.hpp"
@@ -89,15 +89,24 @@ int main(int argc, char** argv) {
   fmt::print("writing: {:.2f}% of wall time measured inside the writes ({:.1f} s in part writes over {} threads, "
              "{:.1f} s consolidating); {:.2f}% as the difference of the two runs; file {:.1f} MB\n",
              100 * measured_share, h5.sink_seconds, threads, finish_s, 100 * diff_share, static_cast<double>(file_bytes) / 1e6);
-  std::ofstream json(json_path);
-  json << fmt::format(
-      "{{\n  \"benchmark\": \"batch\",\n  \"models\": {}, \"threads\": {}, \"chains\": 4, \"warmup\": 500, \"draws\": 500,\n"
-      "  \"shape\": \"adstock_hill_T104_C8_L8\",\n  \"hdf5_wall_seconds\": {}, \"memory_wall_seconds\": {},\n"
-      "  \"hdf5_models_per_minute\": {}, \"memory_models_per_minute\": {},\n"
-      "  \"part_write_seconds_summed\": {}, \"consolidation_seconds\": {},\n"
-      "  \"write_share_measured\": {}, \"write_share_difference\": {}, \"file_bytes\": {},\n"
-      "  \"failed\": {}\n}}\n",
-      n, threads, wall_h5, wall_mem, 60.0 * n / wall_h5, 60.0 * n / wall_mem, h5.sink_seconds, finish_s,
-      measured_share, diff_share, file_bytes, h5.failed + mr.failed);
+  nlohmann::ordered_json j;
+  j["benchmark"] = "batch";
+  j["models"] = n;
+  j["threads"] = threads;
+  j["chains"] = 4;
+  j["warmup"] = 500;
+  j["draws"] = 500;
+  j["shape"] = "adstock_hill_T104_C8_L8";
+  j["hdf5_wall_seconds"] = wall_h5;
+  j["memory_wall_seconds"] = wall_mem;
+  j["hdf5_models_per_minute"] = 60.0 * n / wall_h5;
+  j["memory_models_per_minute"] = 60.0 * n / wall_mem;
+  j["part_write_seconds_summed"] = h5.sink_seconds;
+  j["consolidation_seconds"] = finish_s;
+  j["write_share_measured"] = measured_share;
+  j["write_share_difference"] = diff_share;
+  j["file_bytes"] = file_bytes;
+  j["failed"] = h5.failed + mr.failed;
+  std::ofstream(json_path) << j.dump(2) << "\n";
   return 0;
 }

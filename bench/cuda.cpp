@@ -13,6 +13,7 @@
 //   bench_cuda OUT.json export [models=1000]: the e2e models' outcomes and check points for the
 //     NumPyro peer (needs no GPU).
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -21,7 +22,6 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "herd/config/model_config.hpp"
@@ -137,32 +137,28 @@ int main(int argc, char** argv) {
     // the first model's log density and gradient at random unconstrained points by name.
     const int n = argc > 3 ? std::stoi(argv[3]) : 1000;
     const auto models = national_models(n, 0, warmup, draws, 4);
-    std::ofstream out(json_path);
-    out.precision(17);
-    out << "{\n  \"outcome\": \"revenue\",\n  \"models\": [";
+    nlohmann::ordered_json j;
+    j["outcome"] = "revenue";
+    j["models"] = nlohmann::ordered_json::array();
     for (int i = 0; i < n; ++i) {
       const herd::Dataset& d = models[static_cast<size_t>(i)]->dataset();
-      out << (i ? "," : "") << "\n    {\"name\": \"" << models[static_cast<size_t>(i)]->spec().name
-          << "\", \"outcome_scale\": " << d.outcome_scale << ", \"y\": [";
-      for (size_t t = 0; t < d.outcome.size(); ++t) out << (t ? ", " : "") << d.outcome[t];
-      out << "]}";
+      j["models"].push_back({{"name", models[static_cast<size_t>(i)]->spec().name},
+                             {"outcome_scale", d.outcome_scale},
+                             {"y", d.outcome}});
     }
     const herd::Model& m = *models[0];
-    out << "\n  ],\n  \"check\": {\"names\": [";
-    for (int k = 0; k < m.dim(); ++k) out << (k ? ", " : "") << "\"" << m.params()[static_cast<size_t>(k)].name << "\"";
-    out << "], \"points\": [";
+    nlohmann::ordered_json& check = j["check"];
+    check["names"] = nlohmann::ordered_json::array();
+    for (const auto& p : m.params()) check["names"].push_back(p.name);
+    check["points"] = nlohmann::ordered_json::array();
     herd::Philox rng(5, 0, 0, herd::RngUse::kSimulate);
     std::vector<double> theta(static_cast<size_t>(m.dim())), g(theta.size());
     for (int p = 0; p < 5; ++p) {
       for (auto& v : theta) v = 0.5 * rng.normal();
       const double lp = m.log_density_grad(theta.data(), g.data());
-      out << (p ? "," : "") << "\n    {\"theta\": [";
-      for (size_t k = 0; k < theta.size(); ++k) out << (k ? ", " : "") << theta[k];
-      out << "], \"lp\": " << lp << ", \"grad\": [";
-      for (size_t k = 0; k < g.size(); ++k) out << (k ? ", " : "") << g[k];
-      out << "]}";
+      check["points"].push_back({{"theta", theta}, {"lp", lp}, {"grad", g}});
     }
-    out << "]}\n}\n";
+    std::ofstream(json_path) << j.dump(2) << "\n";
     fmt::print("wrote {} models and 5 check points to {}\n", n, json_path);
     return 0;
   }
@@ -172,9 +168,11 @@ int main(int argc, char** argv) {
   }
   const int threads = static_cast<int>(std::thread::hardware_concurrency());
   const std::string device = herd::cuda_device_name();
-  std::ostringstream json;
-  json << "{\n  \"benchmark\": \"cuda\",\n  \"device\": \"" << device << "\",\n  \"cpu_threads\": " << threads
-       << ",\n  \"shape\": \"national_media: adstock_hill T156 C8 L8 K2 S4 trend\"";
+  nlohmann::ordered_json json;
+  json["benchmark"] = "cuda";
+  json["device"] = device;
+  json["cpu_threads"] = threads;
+  json["shape"] = "national_media: adstock_hill T156 C8 L8 K2 S4 trend";
   fmt::print("device: {}; CPU: {} threads\n", device, threads);
 
   if (mode == "gradient" || mode == "all") {
@@ -200,9 +198,11 @@ int main(int argc, char** argv) {
     fmt::print("gradient: {:.0f} flops each (counted); CPU {} threads: {:.3g} evals/s\n", flops, threads, cpu_rate);
     fmt::print("{:>7} {:>7} {:>13} {:>9} {:>13} {:>9} {:>14} {:>8}\n", "models", "points", "f64 evals/s", "f64 peak",
                "f32 evals/s", "f32 peak", "f64 thread/pt", "f64/CPU");
-    json << ",\n  \"flops_per_gradient\": " << flops << ",\n  \"cpu_gradient_evals_per_s\": " << cpu_rate
-         << ",\n  \"peak_fp64\": " << herd::cuda_peak_flops(false) << ", \"peak_fp32\": " << herd::cuda_peak_flops(true)
-         << ",\n  \"gradient\": [";
+    json["flops_per_gradient"] = flops;
+    json["cpu_gradient_evals_per_s"] = cpu_rate;
+    json["peak_fp64"] = herd::cuda_peak_flops(false);
+    json["peak_fp32"] = herd::cuda_peak_flops(true);
+    json["gradient"] = nlohmann::ordered_json::array();
     for (size_t s = 0; s < sizes.size(); ++s) {
       const int n = sizes[s];
       std::vector<const herd::Model*> sub(all.begin(), all.begin() + n);
@@ -221,13 +221,15 @@ int main(int argc, char** argv) {
       }
       fmt::print("{:>7} {:>7} {:>13.4g} {:>8.2f}% {:>13.4g} {:>8.2f}% {:>14.4g} {:>8.2f}\n", n, n * points, rate[0],
                  100 * peak_share[0], rate[1], 100 * peak_share[1], rate[2], rate[0] / cpu_rate);
-      json << (s ? "," : "") << "\n    {\"models\": " << n << ", \"points\": " << n * points
-           << ", \"fp64_evals_per_s\": " << rate[0] << ", \"fp64_peak_share\": " << peak_share[0]
-           << ", \"fp32_evals_per_s\": " << rate[1] << ", \"fp32_peak_share\": " << peak_share[1]
-           << ", \"fp64_thread_per_point_evals_per_s\": " << rate[2] << ", \"fp64_over_cpu\": " << rate[0] / cpu_rate
-           << "}";
+      json["gradient"].push_back({{"models", n},
+                                  {"points", n * points},
+                                  {"fp64_evals_per_s", rate[0]},
+                                  {"fp64_peak_share", peak_share[0]},
+                                  {"fp32_evals_per_s", rate[1]},
+                                  {"fp32_peak_share", peak_share[1]},
+                                  {"fp64_thread_per_point_evals_per_s", rate[2]},
+                                  {"fp64_over_cpu", rate[0] / cpu_rate}});
     }
-    json << "\n  ]";
   }
 
   if (mode == "e2e" || mode == "all") {
@@ -246,10 +248,19 @@ int main(int argc, char** argv) {
                "{:.1f}% with max R-hat < 1.01, {} failed, {:.3g} gradient evals/s\n",
                single ? "float32" : "float64", g.models, warmup, draws, g.wall, g.fit, g.models / g.wall,
                100 * g.rhat_share, g.failed, static_cast<double>(g.evals) / g.fit);
-    json << ",\n  \"e2e\": {\"warmup\": " << warmup << ", \"draws\": " << draws << ", \"chains\": 4, \"precision\": \""
-         << (single ? "float32" : "float64") << "\", \"contributions\": false,\n    \"gpu\": {\"models\": " << g.models << ", \"wall_s\": " << g.wall
-         << ", \"fit_s\": " << g.fit << ", \"models_per_s\": " << g.models / g.wall << ", \"rhat_below_1.01\": "
-         << g.rhat_share << ", \"failed\": " << g.failed << ", \"gradient_evals\": " << g.evals << "}";
+    nlohmann::ordered_json& e2e = json["e2e"];
+    e2e["warmup"] = warmup;
+    e2e["draws"] = draws;
+    e2e["chains"] = 4;
+    e2e["precision"] = single ? "float32" : "float64";
+    e2e["contributions"] = false;
+    e2e["gpu"] = {{"models", g.models},
+                  {"wall_s", g.wall},
+                  {"fit_s", g.fit},
+                  {"models_per_s", g.models / g.wall},
+                  {"rhat_below_1.01", g.rhat_share},
+                  {"failed", g.failed},
+                  {"gradient_evals", g.evals}};
     if (cpu_models > 0) {
       herd::BatchOptions cpu;
       cpu.threads = threads;
@@ -259,16 +270,17 @@ int main(int argc, char** argv) {
       fmt::print("e2e CPU ({} threads): {} models: {:.1f} s wall, {:.3f} models/s, {:.1f}% with max R-hat < 1.01; "
                  "GPU/CPU models per second: {:.2f}\n",
                  threads, c.models, c.wall, c.models / c.wall, 100 * c.rhat_share, (g.models / g.wall) / (c.models / c.wall));
-      json << ",\n    \"cpu\": {\"models\": "
-           << c.models << ", \"threads\": " << threads << ", \"wall_s\": " << c.wall << ", \"models_per_s\": " << c.models / c.wall
-           << ", \"rhat_below_1.01\": " << c.rhat_share << ", \"failed\": " << c.failed << "},\n    \"gpu_over_cpu_models_per_s\": "
-           << (g.models / g.wall) / (c.models / c.wall);
+      e2e["cpu"] = {{"models", c.models},
+                    {"threads", threads},
+                    {"wall_s", c.wall},
+                    {"models_per_s", c.models / c.wall},
+                    {"rhat_below_1.01", c.rhat_share},
+                    {"failed", c.failed}};
+      e2e["gpu_over_cpu_models_per_s"] = (g.models / g.wall) / (c.models / c.wall);
     }
-    json << "}";
     fs::remove_all(dir);
   }
-  json << "\n}\n";
-  std::ofstream(json_path) << json.str();
+  std::ofstream(json_path) << json.dump(2) << "\n";
   fmt::print("wrote {}\n", json_path);
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "herd/config/model_config.hpp"
+#include "herd/core/csv_writer.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
 #include "herd/diagnostics/diagnostics.hpp"
@@ -59,15 +60,6 @@ Variable stat_var(const std::string& name, std::vector<std::string> dims, const 
   return v;
 }
 
-std::string num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::ostringstream o;
-  o << std::setprecision(10) << v;
-  return o.str();
-}
-
-std::string stats(const Interval& i) { return num(i.mean) + "," + num(i.low) + "," + num(i.high); }
 
 }  // namespace
 
@@ -160,58 +152,74 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
       if (p.parameter == "beta[" + a.channels[c] + "]") return p.contraction;
     return kNaN;
   };
+  const auto interval = [](CsvWriter& w, const Interval& i) { w.cell(i.mean).cell(i.low).cell(i.high); };
+  const auto interval_header = [](std::vector<std::string>& h, const std::string& q) {
+    for (const char* s : {"_mean", "_hdi_3%", "_hdi_97%"}) h.push_back(q + s);
+  };
   {
-    std::ostringstream o;
-    o << "channel,current_spend,total_spend,reference_spend";
+    std::vector<std::string> h = {"channel", "current_spend", "total_spend", "reference_spend"};
     for (const char* q : {"contribution", "share", "roi", "cost_per_outcome", "marginal_roi", "diminishing_point"})
-      o << ',' << q << "_mean," << q << "_hdi_3%," << q << "_hdi_97%";
-    o << ",p_beyond";
-    for (const char* q : {"saturation", "beta_prior", "beta"}) o << ',' << q << "_mean," << q << "_hdi_3%," << q << "_hdi_97%";
-    o << ",beta_contraction,prior_dominated\n";
+      interval_header(h, q);
+    h.push_back("p_beyond");
+    for (const char* q : {"saturation", "beta_prior", "beta"}) interval_header(h, q);
+    h.push_back("beta_contraction");
+    h.push_back("prior_dominated");
+    CsvWriter w(h);
     for (size_t c = 0; c < C; ++c) {
       const double con = beta_contraction(c);
-      o << csv_field(a.channels[c]) << ',' << num(a.current_spend[c]) << ',' << num(a.total_spend[c]) << ','
-        << num(a.reference_spend[c]) << ',' << stats(a.contribution_total[c]) << ',' << stats(a.contribution_share[c])
-        << ',' << stats(a.roi[c]) << ',' << stats(a.cost_per_outcome[c]) << ',' << stats(a.marginal_roi[c]) << ','
-        << stats(a.diminishing_point[c]) << ',' << num(a.p_beyond[c]) << ',' << stats(a.saturation[c]) << ','
-        << stats(a.beta_prior[c]) << ',' << stats(a.beta_posterior[c]) << ',' << num(con) << ','
-        << (con == con && con < 0.1 ? 1 : 0) << '\n';
+      w.cell(a.channels[c]).cell(a.current_spend[c]).cell(a.total_spend[c]).cell(a.reference_spend[c]);
+      for (const auto* q : {&a.contribution_total, &a.contribution_share, &a.roi, &a.cost_per_outcome, &a.marginal_roi,
+                            &a.diminishing_point})
+        interval(w, (*q)[c]);
+      w.cell(a.p_beyond[c]);
+      for (const auto* q : {&a.saturation, &a.beta_prior, &a.beta_posterior}) interval(w, (*q)[c]);
+      w.cell(con).cell(con == con && con < 0.1 ? 1 : 0);
+      w.end_row();
     }
-    write_file_atomically((fs::path(dir) / "channels.csv").string(), o.str());
+    w.write((fs::path(dir) / "channels.csv").string());
   }
   {
-    std::ostringstream o;
-    o << "week,series,mean,hdi_3%,hdi_97%\n";
+    CsvWriter w({"week", "series", "mean", "hdi_3%", "hdi_97%"});
     for (size_t t = 0; t < a.weeks.size(); ++t) {
-      const std::string w = a.week_units.empty() ? std::to_string(a.weeks[t]) : iso_date(a.weeks[t]);
-      o << w << ",baseline," << stats(a.baseline[t]) << '\n';
-      for (size_t c = 0; c < C; ++c) o << w << ',' << csv_field(a.channels[c]) << ',' << stats(a.contribution[t][c]) << '\n';
+      const std::string week = a.week_units.empty() ? std::to_string(a.weeks[t]) : iso_date(a.weeks[t]);
+      w.cell(week).cell("baseline");
+      interval(w, a.baseline[t]);
+      w.end_row();
+      for (size_t c = 0; c < C; ++c) {
+        w.cell(week).cell(a.channels[c]);
+        interval(w, a.contribution[t][c]);
+        w.end_row();
+      }
     }
-    write_file_atomically((fs::path(dir) / "contributions.csv").string(), o.str());
+    w.write((fs::path(dir) / "contributions.csv").string());
   }
   {
-    std::ostringstream o;
-    o << "channel,spend,mean,hdi_3%,hdi_97%\n";
+    CsvWriter w({"channel", "spend", "mean", "hdi_3%", "hdi_97%"});
     for (size_t c = 0; c < C; ++c)
-      for (size_t p = 0; p < a.curve_spend[c].size(); ++p)
-        o << csv_field(a.channels[c]) << ',' << num(a.curve_spend[c][p]) << ',' << stats(a.curve[c][p]) << '\n';
-    write_file_atomically((fs::path(dir) / "response_curves.csv").string(), o.str());
+      for (size_t p = 0; p < a.curve_spend[c].size(); ++p) {
+        w.cell(a.channels[c]).cell(a.curve_spend[c][p]);
+        interval(w, a.curve[c][p]);
+        w.end_row();
+      }
+    w.write((fs::path(dir) / "response_curves.csv").string());
   }
   {
-    std::ostringstream o;
-    o << "channel,lag,mean,hdi_3%,hdi_97%\n";
+    CsvWriter w({"channel", "lag", "mean", "hdi_3%", "hdi_97%"});
     for (size_t c = 0; c < C; ++c)
-      for (size_t l = 0; l < a.adstock[c].size(); ++l) o << csv_field(a.channels[c]) << ',' << l << ',' << stats(a.adstock[c][l]) << '\n';
-    write_file_atomically((fs::path(dir) / "adstock.csv").string(), o.str());
+      for (size_t l = 0; l < a.adstock[c].size(); ++l) {
+        w.cell(a.channels[c]).cell(l);
+        interval(w, a.adstock[c][l]);
+        w.end_row();
+      }
+    w.write((fs::path(dir) / "adstock.csv").string());
   }
   {
-    std::ostringstream o;
-    o << "parameter,prior_mean,prior_sd,posterior_mean,posterior_sd,contraction,shift,prior_dominated\n";
+    CsvWriter w({"parameter", "prior_mean", "prior_sd", "posterior_mean", "posterior_sd", "contraction", "shift",
+                 "prior_dominated"});
     for (const auto& p : a.priors)
-      o << csv_field(p.parameter) << ',' << num(p.prior_mean) << ',' << num(p.prior_sd) << ',' << num(p.post_mean) << ','
-        << num(p.post_sd) << ',' << num(p.contraction) << ',' << num(p.shift) << ',' << (p.prior_dominated() ? 1 : 0)
-        << '\n';
-    write_file_atomically((fs::path(dir) / "priors.csv").string(), o.str());
+      w.row(p.parameter, p.prior_mean, p.prior_sd, p.post_mean, p.post_sd, p.contraction, p.shift,
+            p.prior_dominated() ? 1 : 0);
+    w.write((fs::path(dir) / "priors.csv").string());
   }
 }
 

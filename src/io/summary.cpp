@@ -9,6 +9,7 @@
 #include <fstream>
 #include <ostream>
 
+#include "herd/core/csv_writer.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
 #include "herd/io/hdf5_file.hpp"
@@ -51,17 +52,6 @@ std::vector<Scalar> scalars(const DataGroup& post, int C, int D) {
     }
   }
   return out;
-}
-
-std::string num(double v) { return fmt::format("{}", v); }
-
-void publish(const std::string& tmp, const std::string& path) {
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw InputError(located(path, 0, 0, "cannot write: " + ec.message()));
-  }
 }
 
 }  // namespace
@@ -176,23 +166,25 @@ void print_batch_table(std::ostream& os, const std::vector<ModelReport>& reports
 }
 
 void write_summary_csv(const std::string& path, const std::vector<ModelReport>& reports) {
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw InputError(located(path, 0, 0, "cannot write the summary CSV (missing folder or no permission?)"));
-    f << "model,parameter,mean,sd,hdi_3%,hdi_97%,mcse_mean,mcse_sd,ess_bulk,ess_tail,r_hat,contraction,prior_dominated\n";
-    for (const auto& r : reports)
-      for (const auto& p : r.params) {
-        const Summary& s = p.s;
-        f << csv_field(r.name) << "," << csv_field(p.parameter) << "," << num(s.mean) << "," << num(s.sd) << ","
-          << num(s.hdi_low) << "," << num(s.hdi_high) << "," << num(s.mcse_mean) << "," << num(s.mcse_sd) << ","
-          << num(s.ess_bulk) << "," << num(s.ess_tail) << "," << num(s.r_hat) << ","
-          << (r.prior_checked ? num(p.contraction) : "") << ","
-          << (r.prior_checked && p.contraction == p.contraction ? (p.prior_dominated() ? "1" : "0") : "") << "\n";
-      }
-    if (!f) throw InputError(located(path, 0, 0, "write failed"));
-  }
-  publish(tmp, path);
+  CsvWriter w({"model", "parameter", "mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail",
+               "r_hat", "contraction", "prior_dominated"});
+  for (const auto& r : reports)
+    for (const auto& p : r.params) {
+      const Summary& s = p.s;
+      w.cell(r.name).cell(p.parameter);
+      for (double v : {s.mean, s.sd, s.hdi_low, s.hdi_high, s.mcse_mean, s.mcse_sd, s.ess_bulk, s.ess_tail, s.r_hat})
+        w.cell(v);
+      if (r.prior_checked)
+        w.cell(p.contraction);
+      else
+        w.cell(CsvWriter::kEmpty);
+      if (r.prior_checked && p.contraction == p.contraction)
+        w.cell(p.prior_dominated() ? 1 : 0);
+      else
+        w.cell(CsvWriter::kEmpty);
+      w.end_row();
+    }
+  w.write(path);
 }
 
 void write_draws_csv(const std::string& path, const ModelOutput& m) {
@@ -202,24 +194,19 @@ void write_draws_csv(const std::string& path, const ModelOutput& m) {
   const int C = static_cast<int>(post->coord("chain")->size()), D = static_cast<int>(post->coord("draw")->size());
   const auto params = scalars(*post, C, D);
   const char* stats[] = {"lp", "acceptance_rate", "step_size", "tree_depth", "n_steps", "diverging", "energy"};
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw InputError(located(path, 0, 0, "cannot write the draws file (missing folder or no permission?)"));
-    f << "chain,draw,lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__";
-    for (const auto& p : params) f << "," << csv_field(p.label);
-    f << "\n";
-    for (int c = 0; c < C; ++c)
-      for (int d = 0; d < D; ++d) {
-        const size_t r = static_cast<size_t>(c) * static_cast<size_t>(D) + static_cast<size_t>(d);
-        f << c << "," << d;
-        for (const char* s : stats) f << "," << num(ss->var(s)->values[r]);
-        for (const auto& p : params) f << "," << num(p.draws[r]);
-        f << "\n";
-      }
-    if (!f) throw InputError(located(path, 0, 0, "write failed"));
-  }
-  publish(tmp, path);
+  std::vector<std::string> header = {"chain",        "draw",         "lp__",        "accept_stat__", "stepsize__",
+                                     "treedepth__",  "n_leapfrog__", "divergent__", "energy__"};
+  for (const auto& p : params) header.push_back(p.label);
+  CsvWriter w(header);
+  for (int c = 0; c < C; ++c)
+    for (int d = 0; d < D; ++d) {
+      const size_t r = static_cast<size_t>(c) * static_cast<size_t>(D) + static_cast<size_t>(d);
+      w.cell(c).cell(d);
+      for (const char* s : stats) w.cell(ss->var(s)->values[r]);
+      for (const auto& p : params) w.cell(p.draws[r]);
+      w.end_row();
+    }
+  w.write(path);
 }
 
 }  // namespace herd

@@ -1,4 +1,4 @@
-#include "herd/engine/model_output.hpp"
+#include "herd/output/model_output.hpp"
 
 #include <algorithm>
 #include <chrono>

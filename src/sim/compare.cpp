@@ -12,6 +12,7 @@
 #include <numeric>
 
 #include "herd/analysis/analysis.hpp"
+#include "herd/core/csv_writer.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
 #include "herd/io/hdf5_file.hpp"
@@ -112,14 +113,12 @@ std::vector<CompareRow> compare_models(const std::string& file, const std::strin
 }
 
 void write_compare_csv(const std::string& path, const std::vector<CompareRow>& rows) {
-  std::string text =
-      "data_group,model,sweep,rank,elpd_loo,se,elpd_diff,se_diff,p_loo,looic,n_bad_k,k_threshold,recovery_rmse,"
-      "recovery_rank\n";
+  CsvWriter w({"data_group", "model", "sweep", "rank", "elpd_loo", "se", "elpd_diff", "se_diff", "p_loo", "looic",
+               "n_bad_k", "k_threshold", "recovery_rmse", "recovery_rank"});
   for (const auto& r : rows)
-    text += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.data_group, csv_field(r.model), csv_field(r.sweep), r.rank, r.loo.elpd_loo,
-                        r.loo.se, r.elpd_diff, r.se_diff, r.loo.p_loo, r.loo.looic, r.loo.n_bad_k, r.loo.k_threshold,
-                        std::isfinite(r.recovery) ? fmt::format("{}", r.recovery) : std::string("nan"), r.recovery_rank);
-  write_file_atomically(path, text);
+    w.row(r.data_group, r.model, r.sweep, r.rank, r.loo.elpd_loo, r.loo.se, r.elpd_diff, r.se_diff, r.loo.p_loo,
+          r.loo.looic, r.loo.n_bad_k, r.loo.k_threshold, r.recovery, r.recovery_rank);
+  w.write(path);
 }
 
 }  // namespace herd

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "herd/core/csv_writer.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
 #include "herd/engine/fit.hpp"
@@ -82,23 +83,22 @@ SbcResult run_sbc(const Model& sim, const Model& fit_with, const SbcOptions& o) 
 void write_sbc(const std::string& dir, const SbcResult& r, int bins) {
   namespace fs = std::filesystem;
   fs::create_directories(dir);
-  std::string ranks = "replication,parameter,rank,max_rank\n";
+  CsvWriter ranks({"replication", "parameter", "rank", "max_rank"});
   const size_t reps = r.ranks.empty() ? 0 : r.ranks[0].size();
   for (size_t i = 0; i < reps; ++i)
-    for (size_t k = 0; k < r.parameters.size(); ++k)
-      ranks += fmt::format("{},\"{}\",{},{}\n", i + 1, r.parameters[k], r.ranks[k][i], r.max_rank);
-  write_file_atomically((fs::path(dir) / "ranks.csv").string(), ranks);
-  std::string sbc = "parameter,p_value,threshold,replications";
-  for (int b = 0; b < bins; ++b) sbc += fmt::format(",bin{}", b);
-  sbc += "\n";
+    for (size_t k = 0; k < r.parameters.size(); ++k) ranks.row(i + 1, r.parameters[k], r.ranks[k][i], r.max_rank);
+  ranks.write((fs::path(dir) / "ranks.csv").string());
+  std::vector<std::string> header = {"parameter", "p_value", "threshold", "replications"};
+  for (int b = 0; b < bins; ++b) header.push_back(fmt::format("bin{}", b));
+  CsvWriter sbc(header);
   for (size_t k = 0; k < r.parameters.size(); ++k) {
     std::vector<int> count(static_cast<size_t>(bins), 0);
     for (int x : r.ranks[k]) ++count[static_cast<size_t>(x * bins / (r.max_rank + 1))];
-    sbc += fmt::format("\"{}\",{},{},{}", r.parameters[k], r.p_values[k], r.threshold, reps);
-    for (int c : count) sbc += fmt::format(",{}", c);
-    sbc += "\n";
+    sbc.cell(r.parameters[k]).cell(r.p_values[k]).cell(r.threshold).cell(reps);
+    for (int c : count) sbc.cell(c);
+    sbc.end_row();
   }
-  write_file_atomically((fs::path(dir) / "sbc.csv").string(), sbc);
+  sbc.write((fs::path(dir) / "sbc.csv").string());
 }
 
 }  // namespace herd

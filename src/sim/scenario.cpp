@@ -20,10 +20,10 @@
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
 #include "herd/engine/fit.hpp"
-#include "herd/engine/model_output.hpp"
 #include "herd/engine/sampler.hpp"
 #include "herd/hmc/philox.hpp"
 #include "herd/model/log_density.hpp"
+#include "herd/output/model_output.hpp"
 
 namespace fs = std::filesystem;
 

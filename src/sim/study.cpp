@@ -19,6 +19,7 @@
 
 #include "../config/model_config_detail.hpp"
 #include "herd/analysis/analysis.hpp"
+#include "herd/core/csv_writer.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
 #include "herd/data/dataset.hpp"
@@ -469,28 +470,18 @@ StudyResult run_study(const StudySpec& spec, const StudyOptions& options, BatchO
   return res;
 }
 
-namespace {
-std::string csv_num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "nan"; }
-
-}  // namespace
-
 void write_study_csv(const std::string& path, const std::vector<StudyRow>& rows) {
-  std::ostringstream o;
-  o << "variant,parameter,truth,estimate_mean,pct_diff,coverage_94,width_mean,rmse,replicates\n";
+  CsvWriter w({"variant", "parameter", "truth", "estimate_mean", "pct_diff", "coverage_94", "width_mean", "rmse",
+               "replicates"});
   for (const auto& r : rows)
-    o << csv_field(r.variant) << "," << csv_field(r.parameter) << "," << csv_num(r.truth) << "," << csv_num(r.estimate_mean) << ","
-      << csv_num(r.pct_diff) << "," << csv_num(r.coverage) << "," << csv_num(r.width) << "," << csv_num(r.rmse) << ","
-      << r.replicates << "\n";
-  write_file_atomically(path, o.str());
+    w.row(r.variant, r.parameter, r.truth, r.estimate_mean, r.pct_diff, r.coverage, r.width, r.rmse, r.replicates);
+  w.write(path);
 }
 
 void write_replicates_csv(const std::string& path, const std::vector<StudyEstimate>& est) {
-  std::ostringstream o;
-  o << "variant,parameter,replicate,truth,estimate,hdi_low,hdi_high\n";
-  for (const auto& e : est)
-    o << csv_field(e.variant) << "," << csv_field(e.parameter) << "," << e.replicate << "," << csv_num(e.truth) << "," << csv_num(e.estimate)
-      << "," << csv_num(e.low) << "," << csv_num(e.high) << "\n";
-  write_file_atomically(path, o.str());
+  CsvWriter w({"variant", "parameter", "replicate", "truth", "estimate", "hdi_low", "hdi_high"});
+  for (const auto& e : est) w.row(e.variant, e.parameter, e.replicate, e.truth, e.estimate, e.low, e.high);
+  w.write(path);
 }
 
 }  // namespace herd

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "herd/analysis/response.hpp"
-#include "herd/engine/model_output.hpp"
 #include "herd/model/model.hpp"
+#include "herd/output/model_output.hpp"
 
 namespace herd {
 

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <vector>
 
-#include "herd/engine/model_output.hpp"
+#include "herd/output/model_output.hpp"
 
 namespace herd {
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "herd/engine/model_output.hpp"
+#include "herd/output/model_output.hpp"
 
 namespace herd {
 

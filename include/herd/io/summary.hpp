@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "herd/diagnostics/diagnostics.hpp"
-#include "herd/engine/model_output.hpp"
+#include "herd/output/model_output.hpp"
 
 namespace herd {
 

@@ -18,9 +18,9 @@
 #include "herd/config/model_config.hpp"
 #include "herd/diagnostics/diagnostics.hpp"
 #include "herd/engine/fit.hpp"
-#include "herd/engine/model_output.hpp"
 #include "herd/engine/simulate.hpp"
 #include "herd/hmc/philox.hpp"
+#include "herd/output/model_output.hpp"
 
 namespace herd {
 namespace {

@@ -16,11 +16,11 @@
 #include "herd/engine/batch.hpp"
 #include "herd/engine/cluster.hpp"
 #include "herd/engine/fit.hpp"
-#include "herd/engine/model_output.hpp"
 #include "herd/io/hdf5_file.hpp"
 #include "herd/io/output_store.hpp"
 #include "herd/io/summary.hpp"
 #include "herd/model/log_density.hpp"
+#include "herd/output/model_output.hpp"
 
 namespace fs = std::filesystem;
 
