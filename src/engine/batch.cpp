@@ -241,10 +241,7 @@ BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& o
       }
     }
   };
-  std::vector<std::thread> pool;
-  for (int k = 1; k < workers; ++k) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  parallel_for(workers, workers, [&](int) { work(); });  // each worker takes models until none are left
   if (error) std::rethrow_exception(error);
   result.ok = ok;
   result.failed = failed;
