@@ -59,7 +59,7 @@ class RhatSink : public herd::SampleSink {
  public:
   explicit RhatSink(herd::SampleSink* next) : next_(next) {}
   void write(const herd::ModelOutput& m) override {
-    double worst = m.ok() ? 0 : 1e9;
+    double worst = m.failed() ? 1e9 : 0;
     if (const herd::DataGroup* post = m.group("posterior")) {
       const int chains = static_cast<int>(m.int_attrs.at("chains")), draws = static_cast<int>(m.int_attrs.at("draws"));
       std::vector<double> x(static_cast<size_t>(chains * draws));

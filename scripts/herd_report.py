@@ -327,17 +327,22 @@ def channel_table(m):
         if math.isfinite(pb) and pb > 0:
             dim += f" ({fmt(pb, pct=True)} of draws never reach it)"
         pd = num(g("prior_dominated")) == 1
+        # The same verdict as `herd summarize`: a pooled channel whose own deviation (beta_z)
+        # is prior-dominated takes its answer from the group (files before effect_source: data/prior).
+        source = g("effect_source") or ("prior" if pd else "data")
+        said = {"prior": "the prior (prior-dominated)",
+                "group": "its group (own deviation prior-dominated)"}.get(source, "data")
         rows.append([r["channel"], fmt(num(g("current_spend"))),
                      fmt_iv(g("contribution_mean"), g("contribution_hdi_3%"), g("contribution_hdi_97%")),
                      fmt_iv(g("share_mean"), g("share_hdi_3%"), g("share_hdi_97%"), pct=True),
                      fmt_iv(g("roi_mean"), g("roi_hdi_3%"), g("roi_hdi_97%")),
                      fmt_iv(g("marginal_roi_mean"), g("marginal_roi_hdi_3%"), g("marginal_roi_hdi_97%")),
                      dim, fmt(num(g("saturation_mean")), pct=True), fmt(num(g("beta_contraction"))),
-                     "yes" if pd else "no"])
-        flags.append(pd)
+                     said])
+        flags.append(source != "data")
     return table(["channel", "current weekly spend", "contribution [94%]", "share [94%]", "ROI [94%]",
                   "marginal ROI [94%]", "diminishing point", "saturation", "contraction",
-                  "prior-dominated"], rows, flags)
+                  "effect from"], rows, flags)
 
 
 def diag_flag(r):

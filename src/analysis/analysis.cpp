@@ -248,7 +248,31 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
     a.beta_posterior.push_back(iv(beta_post[c]));
     a.beta_prior.push_back(iv(beta_prior[c]));
   }
+  auto dominated = [&](const std::string& parameter) {
+    for (const auto& p : a.priors)
+      if (p.parameter == parameter) return p.prior_dominated();
+    return false;
+  };
+  for (size_t c = 0; c < C; ++c)
+    a.effect_source.push_back(dominated("beta[" + d.channels[c] + "]")     ? EffectSource::kPrior
+                              : dominated("beta_z[" + d.channels[c] + "]") ? EffectSource::kGroup
+                                                                           : EffectSource::kData);
   return a;
+}
+
+const char* to_string(EffectSource s) {
+  switch (s) {
+    case EffectSource::kData: return "data";
+    case EffectSource::kGroup: return "group";
+    case EffectSource::kPrior: break;
+  }
+  return "prior";
+}
+
+double Analysis::beta_contraction(size_t c) const {
+  for (const auto& p : priors)
+    if (p.parameter == "beta[" + channels[c] + "]") return p.contraction;
+  return std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace herd

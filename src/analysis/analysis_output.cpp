@@ -12,6 +12,7 @@
 
 #include "herd/config/model_config.hpp"
 #include "herd/core/csv_writer.hpp"
+#include "herd/core/text_table.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
 #include "herd/diagnostics/diagnostics.hpp"
@@ -147,11 +148,6 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
   namespace fs = std::filesystem;
   fs::create_directories(dir);
   const size_t C = a.channels.size();
-  auto beta_contraction = [&](size_t c) {
-    for (const auto& p : a.priors)
-      if (p.parameter == "beta[" + a.channels[c] + "]") return p.contraction;
-    return kNaN;
-  };
   const auto interval = [](CsvWriter& w, const Interval& i) { w.cell(i.mean).cell(i.low).cell(i.high); };
   const auto interval_header = [](std::vector<std::string>& h, const std::string& q) {
     for (const char* s : {"_mean", "_hdi_3%", "_hdi_97%"}) h.push_back(q + s);
@@ -164,16 +160,17 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
     for (const char* q : {"saturation", "beta_prior", "beta"}) interval_header(h, q);
     h.push_back("beta_contraction");
     h.push_back("prior_dominated");
+    h.push_back("effect_source");
     CsvWriter w(h);
     for (size_t c = 0; c < C; ++c) {
-      const double con = beta_contraction(c);
+      const double con = a.beta_contraction(c);
       w.cell(a.channels[c]).cell(a.current_spend[c]).cell(a.total_spend[c]).cell(a.reference_spend[c]);
       for (const auto* q : {&a.contribution_total, &a.contribution_share, &a.roi, &a.cost_per_outcome, &a.marginal_roi,
                             &a.diminishing_point})
         interval(w, (*q)[c]);
       w.cell(a.p_beyond[c]);
       for (const auto* q : {&a.saturation, &a.beta_prior, &a.beta_posterior}) interval(w, (*q)[c]);
-      w.cell(con).cell(con == con && con < 0.1 ? 1 : 0);
+      w.cell(con).cell(a.effect_source[c] == EffectSource::kPrior ? 1 : 0).cell(to_string(a.effect_source[c]));
       w.end_row();
     }
     w.write((fs::path(dir) / "channels.csv").string());
@@ -224,26 +221,27 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
 }
 
 std::string channel_table(const Analysis& a) {
-  std::ostringstream o;
-  auto f = [](double v, int w) {
-    std::ostringstream s;
-    s << std::setw(w) << std::setprecision(4) << v;
-    return s.str();
-  };
-  o << std::left << std::setw(22) << "channel" << std::right << std::setw(11) << "spend/wk"
-    << std::setw(11) << "contrib" << std::setw(23) << "contrib 94% HDI" << std::setw(9) << "ROI" << std::setw(21)
-    << "ROI 94% HDI" << std::setw(10) << "mROI" << std::setw(11) << "dim.point" << std::setw(7) << "sat." << "  flags\n";
+  TextTable t({"channel", "spend/wk", "contribution", "94% HDI", "ROI", "94% HDI", "mROI", "dim. point", "sat.",
+               "effect from"},
+              {true, false, false, false, false, false, false, false, false, true});
+  bool beyond = false;
   for (size_t c = 0; c < a.channels.size(); ++c) {
-    double con = kNaN;
-    for (const auto& p : a.priors)
-      if (p.parameter == "beta[" + a.channels[c] + "]") con = p.contraction;
     const Interval& ct = a.contribution_total[c];
-    o << std::left << std::setw(22) << a.channels[c] << std::right << f(a.current_spend[c], 11) << f(ct.mean, 11)
-      << f(ct.low, 11) << ' ' << f(ct.high, 11) << f(a.roi[c].mean, 9) << f(a.roi[c].low, 10) << ' '
-      << f(a.roi[c].high, 10) << f(a.marginal_roi[c].mean, 10)
-      << (a.p_beyond[c] > 0.5 ? std::string("      >3x") + "  " : f(a.diminishing_point[c].mean, 11))
-      << f(a.saturation[c].mean, 7) << "  " << (con == con && con < 0.1 ? "prior-dominated" : "") << '\n';
+    const bool far = a.p_beyond[c] > 0.5;
+    beyond |= far;
+    const EffectSource src = a.effect_source.empty() ? EffectSource::kData : a.effect_source[c];
+    t.row({a.channels[c], fmt_num(a.current_spend[c]), fmt_num(ct.mean), fmt_num(ct.low) + " .. " + fmt_num(ct.high),
+           fmt_num(a.roi[c].mean), fmt_num(a.roi[c].low) + " .. " + fmt_num(a.roi[c].high),
+           fmt_num(a.marginal_roi[c].mean), far ? "> 3x *" : fmt_num(a.diminishing_point[c].mean),
+           fmt_num(a.saturation[c].mean, 2),
+           src == EffectSource::kData    ? "data"
+           : src == EffectSource::kGroup ? "its group (own deviation prior-dominated)"
+                                         : "the prior (prior-dominated)"});
   }
+  if (beyond) t.note("* marginal ROI stays >= 1 up to 3x the current spend in most draws: no diminishing point in range");
+  t.note("- : does not apply or undefined; dim. point: weekly spend where marginal ROI falls to 1");
+  std::ostringstream o;
+  t.print(o);
   return o.str();
 }
 

@@ -53,7 +53,8 @@ std::string week_label(const Coord& week, size_t t) {
 }  // namespace
 
 std::unique_ptr<Model> restore_model_only(const ModelOutput& out, const std::string& file) {
-  if (!out.ok()) throw std::runtime_error(file + ": model " + out.name + " has status \"" + out.status + "\"");
+  if (out.failed())
+    throw std::runtime_error(file + ": model " + out.name + " has status \"" + out.status.text() + "\"");
   const auto cfg = out.text_attrs.find("config");
   if (cfg == out.text_attrs.end()) throw std::runtime_error(file + ": model " + out.name + " has no config attribute");
   ModelSpec spec = parse_model_config_text(cfg->second, file + ":/" + out.name + "@config", ".");

@@ -52,7 +52,7 @@ std::string meta_json(const ModelOutput& out, const ModelReport& r, const Model&
   nlohmann::ordered_json j;  // non-finite numbers are written as null
   j["model"] = out.name;
   j["outcome"] = s.data.outcome;
-  j["status"] = out.status;
+  j["status"] = r.status.text();
   j["chains"] = r.chains;
   j["draws"] = r.draws;
   j["divergences"] = r.divergences;
@@ -93,7 +93,7 @@ std::vector<ModelReport> reports_with_priors(const std::string& file, const std:
   for (const auto& name : select_models(file, model, model.empty())) {
     const ModelOutput mo = read_for_analysis(file, name);
     ModelReport r = report(mo);
-    if (mo.ok()) {
+    if (!mo.failed()) {
       try {
         const FittedModel f = restore_model(mo, file);
         add_checks(r, prior_checks(*f.model, f.theta.data(), f.n()));
@@ -118,8 +118,8 @@ int run_analyze(const std::string& file, const std::string& model, bool all, con
   int failed = 0;
   for (const auto& name : names) {
     const ModelOutput mo = read_for_analysis(file, name);
-    if (!mo.ok()) {
-      fmt::print(stderr, "herd: {}: skipped ({})\n", name, mo.status);
+    if (mo.failed()) {
+      fmt::print(stderr, "herd: {}: skipped ({})\n", name, mo.status.text());
       ++failed;
       continue;
     }
@@ -171,7 +171,8 @@ int run_analyze(const std::string& file, const std::string& model, bool all, con
 int run_optimize(const OptimizeArgs& args) {
   const std::string name = select_models(args.file, args.model, false).front();
   const ModelOutput mo = read_for_analysis(args.file, name);
-  if (!mo.ok()) throw InputError(located(args.file, 0, 0, "model " + name + " has status \"" + mo.status + "\""));
+  if (mo.failed())
+    throw InputError(located(args.file, 0, 0, "model " + name + " has status \"" + mo.status.text() + "\""));
   const FittedModel f = restore_model(mo, args.file);
   const ResponseModel r(*f.model, f.theta.data(), f.n());
   const auto& channels = f.model->dataset().channels;

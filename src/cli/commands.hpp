@@ -14,6 +14,10 @@ struct FitArgs {
   int threads = -1, chains = 0, warmup = -1, draws = 0;
   long long seed = -1;
   bool quiet = false, resume = false, overwrite = false, no_contributions = false, prior = false;
+  // Convergence checks (override [run]); unset below zero.
+  double max_rhat = -1, min_ess = -1, min_ebfmi = -1;
+  int max_divergences = -1;
+  bool strict = false;  // exit 3 when a model is `warn` and none failed
 };
 
 /// Fits a model config or a run file, in this process or over the ranks of an MPI job.

@@ -84,6 +84,7 @@ struct Plan {
   bool single = false;  // a model config, not a run file
   std::string output;   // "" = no file (a single model without --out)
   int threads = 0;
+  ConvergenceChecks checks;  // [run]'s, overridden by flags
   Device device = Device::kCpu;
   bool single_precision = false;
   std::vector<std::string> order;  // every model of the run, in run order
@@ -154,6 +155,11 @@ Plan make_plan(const FitArgs& a, bool distributed, bool warn_here, bool lock) {
     throw InputError("an MPI run writes its models to a file: give --out FILE.h5");
   if (a.resume && p.output.empty()) throw InputError("--resume needs an output file (--out FILE.h5 or [run] output)");
   p.threads = a.threads >= 0 ? a.threads : rs.threads;
+  p.checks = rs.checks;
+  if (a.max_rhat >= 0) p.checks.max_rhat = a.max_rhat;
+  if (a.min_ess >= 0) p.checks.min_ess = a.min_ess;
+  if (a.max_divergences >= 0) p.checks.max_divergences = a.max_divergences;
+  if (a.min_ebfmi >= 0) p.checks.min_ebfmi = a.min_ebfmi;
 
   check_memory(p.run, !a.no_contributions);
   const std::vector<std::string> inputs = inputs_of(a, p.run);
@@ -218,8 +224,13 @@ void arm_interrupt(const FitArgs& a, const Plan& p) {
                p.lock ? p.lock->path() : "");
 }
 
-bool any_failed(const std::vector<ModelReport>& reports) {
-  return std::any_of(reports.begin(), reports.end(), [](const ModelReport& r) { return r.status != "ok"; });
+// 0 all ok (or warn without --strict), 1 any failed, 3 any warn and none failed with --strict.
+int exit_code(const std::vector<ModelReport>& reports, bool strict) {
+  auto any = [&](FitState s) {
+    return std::any_of(reports.begin(), reports.end(), [&](const ModelReport& r) { return r.status.state == s; });
+  };
+  if (any(FitState::kFailed)) return 1;
+  return strict && any(FitState::kWarn) ? 3 : 0;
 }
 
 int fit_here(const FitArgs& a) {
@@ -255,6 +266,7 @@ int fit_here(const FitArgs& a) {
   bo.device = p.device;
   bo.single_precision = p.single_precision;
   bo.chunk = a.chunk;
+  bo.checks = p.checks;
   try {
     {
       Progress progress(static_cast<int>(p.items.size()), a.quiet || (p.single && !store), "herd");
@@ -286,8 +298,11 @@ int fit_here(const FitArgs& a) {
     print_batch_table(std::cout, reports);
   }
   if (!p.output.empty() && !a.quiet) fmt::print(stderr, "herd: wrote {}\n", p.output);
-  if (p.single && any_failed(reports)) fmt::print(stderr, "herd: {}: {}\n", reports.front().name, reports.front().status);
-  return any_failed(reports) ? 1 : 0;
+  if (p.single && reports.front().status.state != FitState::kOk)
+    fmt::print(stderr, "herd: {}: {}\n", reports.front().name, reports.front().status.text());
+  if (p.single && p.output.empty() && !a.quiet)
+    fmt::print(stderr, "herd: nothing was written (no --out); `herd fit {} --out FILE.h5` keeps the draws\n", a.config);
+  return exit_code(reports, a.strict);
 }
 
 // FNV-1a over the models' resolved configs and data: ranks must fit the same run.
@@ -364,6 +379,7 @@ int fit_distributed(const FitArgs& a, const Cluster& cl) {
   bo.device = p.device;
   bo.single_precision = p.single_precision;
   bo.chunk = a.chunk;
+  bo.checks = p.checks;
   // A shard per rank and run; the run's id comes from rank 0 so every rank names its shard alike.
   const std::string run_id = cl.broadcast(std::to_string(static_cast<long long>(std::time(nullptr))));
   try {
@@ -386,9 +402,9 @@ int fit_distributed(const FitArgs& a, const Cluster& cl) {
     print_batch_table(std::cout, reports);
     std::cout.flush();
     if (!a.quiet) fmt::print(stderr, "herd: wrote {} (an index over the ranks' shards in {}.shards/)\n", p.output, p.output);
-    code = any_failed(reports) ? 1 : 0;
+    code = exit_code(reports, a.strict);
   }
-  return static_cast<int>(cl.sum(code) > 0 ? 1 : 0);
+  return static_cast<int>(cl.sum(code));  // only rank 0 judges: every rank exits with its code
 }
 
 }  // namespace

@@ -130,6 +130,17 @@ int main(int argc, char** argv) {
   fit->add_flag("--overwrite", fa.overwrite, "replace an existing output file (refused otherwise)")->excludes(resume_flag);
   fit->add_flag("--no-contributions", fa.no_contributions, "leave the posterior's contribution array out of the file");
   fit->add_flag("--quiet", fa.quiet, "no progress, only the summary");
+  const herd::ConvergenceChecks defaults;
+  fit->add_option("--max-rhat", fa.max_rhat, fmt::format("a fit is ok only with every R-hat below this (default {})", defaults.max_rhat))
+      ->check(CLI::Range(1.0, 1000.0));
+  fit->add_option("--min-ess", fa.min_ess, fmt::format("... and every bulk and tail ESS above this (default {})", defaults.min_ess))
+      ->check(CLI::NonNegativeNumber);
+  fit->add_option("--max-divergences", fa.max_divergences,
+                  fmt::format("... and at most this many divergences (default {})", defaults.max_divergences))
+      ->check(CLI::NonNegativeNumber);
+  fit->add_option("--min-ebfmi", fa.min_ebfmi, fmt::format("... and every chain's E-BFMI above this (default {})", defaults.min_ebfmi))
+      ->check(CLI::Range(0.0, 10.0));
+  fit->add_flag("--strict", fa.strict, "exit 3 when any model is warn (failed its convergence checks) and none failed");
   fit->add_flag("--prior", fa.prior, "also write prior and prior_predictive groups (exact draws from the prior)");
 
   std::string sum_file, sum_model, sum_csv;

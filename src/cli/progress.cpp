@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "herd/core/text_table.hpp"
 #include "herd/io/summary.hpp"
 
 namespace herd {
@@ -48,7 +49,7 @@ void Progress::draw_locked() {
   const std::string eta = done_ > 0 ? clock_text(elapsed / done_ * (total_ - done_)) : std::string("--");
   clear_locked();
   std::fputs(fmt::format("{}: {}/{} models done{}, {} chains running, {} divergences, elapsed {}, ETA {}", who_, done_,
-                         total_, failed_ ? fmt::format(" ({} failed)", failed_) : std::string(), chains_running_,
+                         total_, failed_ || warned_ ? fmt::format(" ({} warn, {} failed)", warned_, failed_) : std::string(), chains_running_,
                          divergences_, clock_text(elapsed), eta)
                  .c_str(),
              stderr);
@@ -66,14 +67,16 @@ void Progress::finished(const BatchItem& item, const ModelOutput& out) {
   const std::lock_guard<std::mutex> lock(mutex_);
   chains_running_ -= item.options.chains;
   ++done_;
-  failed_ += !out.ok();
+  failed_ += out.failed();
+  warned_ += !out.ok() && !out.failed();
   divergences_ += r.divergences;
   if (quiet_) return;
   if (tty_) clear_locked();
   const std::string what =
-      out.ok() ? fmt::format("ok in {:.1f} s, {} divergences, max R-hat {:.3f}, min bulk-ESS {:.0f}", r.seconds,
-                             r.divergences, r.max_rhat, r.min_ess_bulk)
-               : out.status;
+      out.failed() ? out.status.text()
+                   : fmt::format("{} in {} s, {} divergences, max R-hat {}, min bulk-ESS {}{}", out.ok() ? "ok" : "warn",
+                                 fmt_num(r.seconds, 3), fmt_count(r.divergences), fmt_fixed(r.max_rhat, 3),
+                                 fmt_count(r.min_ess_bulk), out.ok() ? "" : " (" + out.status.reason + ")");
   // One write per line: lines from threads never interleave, and a pipe sees whole lines.
   std::fputs(fmt::format("{}: [{}/{}] {}: {}\n", who_, done_, total_, out.name, what).c_str(), stderr);
   std::fflush(stderr);

@@ -32,7 +32,7 @@ class Progress : public BatchObserver {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  int done_ = 0, failed_ = 0, chains_running_ = 0;
+  int done_ = 0, failed_ = 0, warned_ = 0, chains_running_ = 0;
   long long divergences_ = 0;
   std::thread ticker_;
 };

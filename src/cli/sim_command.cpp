@@ -73,8 +73,10 @@ int run_study(const StudyArgs& a) {
   for (const auto& r : res.rows)
     fmt::print("{:<26} {:<34} {:>12.4g} {:>12.4g} {:>7.1f}% {:>8.0f}% {:>12.4g} {:>12.4g} {:>5}\n", r.variant,
                r.parameter, r.truth, r.estimate_mean, r.pct_diff, 100 * r.coverage, r.width, r.rmse, r.replicates);
-  fmt::print("\n{} fits in {:.1f} s ({} failed)\n", res.fits, res.seconds, res.failed.size());
+  fmt::print("\n{} fits in {:.1f} s ({} failed; {} warn, scored all the same)\n", res.fits, res.seconds,
+             res.failed.size(), res.warned.size());
   for (const auto& f : res.failed) fmt::print(stderr, "herd: failed fit {}\n", f);
+  for (const auto& f : res.warned) fmt::print(stderr, "herd: warn {}\n", f);
   if (!a.csv.empty()) {
     const auto parent = std::filesystem::path(a.csv).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);

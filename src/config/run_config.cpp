@@ -31,7 +31,8 @@ void read_run_table(const Reader& w, const toml::table& root, const fs::path& ba
   if (!n) return;
   if (!n->is_table()) w.fail(*n, "`run`: expected a table");
   const toml::table& t = *n->as_table();
-  w.check_keys(t, "run", {"output", "device", "threads", "precision"});
+  w.check_keys(t, "run",
+               {"output", "device", "threads", "precision", "max_rhat", "min_ess", "max_divergences", "min_ebfmi"});
   if (const toml::node* o = t.get("output")) run.output = resolve(base, w.nonempty_string(*o, "run.output")).string();
   if (const toml::node* d = t.get("device")) {
     const std::string s = w.nonempty_string(*d, "run.device");
@@ -46,6 +47,15 @@ void read_run_table(const Reader& w, const toml::table& root, const fs::path& ba
     if (!v) w.fail(*p, "`run.precision`: expected \"float64\" or \"float32\", found \"" + s + "\"");
     run.precision = *v;
   }
+  ConvergenceChecks& c = run.checks;
+  if (const toml::node* x = t.get("max_rhat"))
+    c.max_rhat = w.number(*x, "run.max_rhat", [](double v) { return v > 1 && v <= 1000; }, "a number in (1, 1000]");
+  if (const toml::node* x = t.get("min_ess"))
+    c.min_ess = w.number(*x, "run.min_ess", [](double v) { return v >= 0 && v < 1e9; }, "a number >= 0");
+  if (const toml::node* x = t.get("max_divergences"))
+    c.max_divergences = w.small_int(*x, "run.max_divergences", 0, 1 << 30);
+  if (const toml::node* x = t.get("min_ebfmi"))
+    c.min_ebfmi = w.number(*x, "run.min_ebfmi", [](double v) { return v >= 0 && v < 10; }, "a number in [0, 10)");
 }
 
 // The array of tables under `key` ([[models]], [[sweeps]]).

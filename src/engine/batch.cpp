@@ -36,7 +36,7 @@ std::string nonfinite(const FitResult& fit) {
 
 // A model is never ok with a non-finite value in what it reports.
 void refuse_nonfinite(ModelOutput& out, const Model& model, const SamplerOptions& options, double seconds) {
-  const std::string v = out.ok() ? nonfinite_variable(out) : "";
+  const std::string v = out.failed() ? "" : nonfinite_variable(out);
   if (!v.empty())
     out = failed_output(model, options, v + " holds values that are not finite (the data's scale overflows?)", seconds);
 }
@@ -50,11 +50,12 @@ ModelOutput finish(const BatchItem& item, const WaveOutcome& w, const BatchOptio
     out = bad.empty() ? build_output(*item.model, w.fit, item.options, options.with_contributions)
                       : failed_output(*item.model, item.options, bad, w.fit.seconds);
     refuse_nonfinite(out, *item.model, item.options, w.fit.seconds);
-    if (options.with_prior && out.ok()) add_prior_groups(out, *item.model, item.options);
+    if (options.with_prior && !out.failed()) add_prior_groups(out, *item.model, item.options);
   } catch (const ModelError& e) {
     out = failed_output(*item.model, item.options, e.what(), w.fit.seconds);
   }
   for (const auto& [k, v] : item.attrs) out.text_attrs[k] = v;
+  judge(out, options.checks);
   return out;
 }
 
@@ -105,7 +106,7 @@ BatchResult run_batch_waves(const std::vector<BatchItem>& items, const BatchOpti
     sink.write(out);
     const double w = since(w0);
     const std::lock_guard<std::mutex> lock(mu);
-    (out.ok() ? result.ok : result.failed)++;
+    (out.ok() ? result.ok : out.failed() ? result.failed : result.warn)++;
     result.sink_seconds += w;
     if (observer) observer->finished(item, out);
   };
@@ -214,7 +215,7 @@ BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& o
   }
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return cost[x] > cost[y]; });
 
-  std::atomic<int> next{0}, ok{0}, failed{0};
+  std::atomic<int> next{0}, ok{0}, warn{0}, failed{0};
   std::atomic<bool> stop{false};
   std::mutex m;
   std::exception_ptr error;
@@ -225,7 +226,7 @@ BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& o
       try {
         if (observer) observer->started(item);
         const ModelOutput out = fit_one(item, per_model, options);
-        (out.ok() ? ok : failed)++;
+        (out.ok() ? ok : out.failed() ? failed : warn)++;
         const auto w0 = Clock::now();
         sink.write(out);
         const double w = since(w0);
@@ -244,6 +245,7 @@ BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& o
   parallel_for(workers, workers, [&](int) { work(); });  // each worker takes models until none are left
   if (error) std::rethrow_exception(error);
   result.ok = ok;
+  result.warn = warn;
   result.failed = failed;
   result.seconds = since(t0);
   result.sink_seconds = sink_seconds;

@@ -167,7 +167,7 @@ void put_string_list_attr(hid_t obj, const std::string& name, const std::vector<
 }
 
 void put_attrs(hid_t obj, const ModelOutput& m) {
-  put_text_attr(obj, "status", m.status);
+  put_text_attr(obj, "status", m.status.text());
   for (const auto& [k, v] : m.text_attrs) put_text_attr(obj, k, v);
   for (const auto& [k, v] : m.real_attrs) put_real_attr(obj, k, v);
   for (const auto& [k, v] : m.int_attrs) put_int_attr(obj, k, v);
@@ -354,7 +354,7 @@ void read_model_attrs(hid_t g, ModelOutput& m) {
     std::string text;
     if (cls == H5T_STRING && read_text_attr(attr, text)) {
       if (name == "status")
-        m.status = text;
+        m.status = FitStatus::parse(text);
       else
         m.text_attrs[name] = text;
     } else if (cls == H5T_FLOAT) {

@@ -33,7 +33,7 @@ StoredModel stored_from(const std::string& file, const std::string& name) {
   const ModelOutput m = read_model(file, name, o);
   auto it = m.text_attrs.find("config");
   auto sec = m.real_attrs.find("wall_seconds");
-  StoredModel s{name, m.status, it == m.text_attrs.end() ? "" : it->second, file,
+  StoredModel s{name, m.status.text(), it == m.text_attrs.end() ? "" : it->second, file,
                 sec == m.real_attrs.end() ? 0.0 : sec->second, {}};
   for (const char* key : {"data_hash", "output_options"}) {
     const auto a = m.text_attrs.find(key);
@@ -166,7 +166,7 @@ void OutputStore::write(const ModelOutput& model) {
   models_.erase(std::remove_if(models_.begin(), models_.end(), [&](const StoredModel& s) { return s.name == model.name; }),
                 models_.end());
   auto sec = model.real_attrs.find("wall_seconds");
-  models_.push_back({model.name, model.status, "", file, sec == model.real_attrs.end() ? 0.0 : sec->second, {}});
+  models_.push_back({model.name, model.status.text(), "", file, sec == model.real_attrs.end() ? 0.0 : sec->second, {}});
   written_.push_back(models_.back());
   if (index_) write_index_locked();
 }

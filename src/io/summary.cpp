@@ -10,94 +10,12 @@
 #include <ostream>
 
 #include "herd/core/csv_writer.hpp"
+#include "herd/core/text_table.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
 #include "herd/io/hdf5_file.hpp"
 
 namespace herd {
-namespace {
-
-// A parameter of the posterior flattened to its scalars: label and draws [chain * D + d].
-struct Scalar {
-  std::string label;
-  std::vector<double> draws;
-};
-
-std::vector<Scalar> scalars(const DataGroup& post, int C, int D) {
-  std::vector<Scalar> out;
-  const auto& skip = derived_variables();
-  for (const auto& v : post.vars) {
-    if (std::find(skip.begin(), skip.end(), v.name) != skip.end()) continue;
-    std::vector<const Coord*> axes;
-    for (size_t i = 2; i < v.dims.size(); ++i) axes.push_back(post.coord(v.dims[i]));
-    size_t inner = 1;
-    for (const Coord* a : axes) inner *= a->size();
-    for (size_t e = 0; e < inner; ++e) {
-      Scalar s;
-      s.label = v.name;
-      if (!axes.empty()) {
-        std::string idx;
-        size_t rest = e, stride = inner;
-        for (const Coord* a : axes) {
-          stride /= a->size();
-          const size_t k = rest / stride;
-          rest %= stride;
-          idx += (idx.empty() ? "" : ",") + (a->is_text() ? a->labels[k] : std::to_string(a->ints[k]));
-        }
-        s.label += "[" + idx + "]";
-      }
-      s.draws.resize(static_cast<size_t>(C) * static_cast<size_t>(D));
-      for (size_t r = 0; r < s.draws.size(); ++r) s.draws[r] = v.values[r * inner + e];
-      out.push_back(std::move(s));
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-bool ModelReport::passed() const {
-  return status == "ok" && max_rhat < 1.01 && min_ess_bulk > 400 && min_ess_tail > 400 && divergences == 0;
-}
-
-int ModelReport::low_ebfmi() const {
-  return static_cast<int>(std::count_if(ebfmi.begin(), ebfmi.end(), [](double b) { return b < 0.3; }));
-}
-
-const std::vector<std::string>& derived_variables() {
-  static const std::vector<std::string> v{"contribution"};
-  return v;
-}
-
-ModelReport report(const ModelOutput& m) {
-  ModelReport r;
-  r.name = m.name;
-  r.status = m.status;
-  if (auto it = m.real_attrs.find("wall_seconds"); it != m.real_attrs.end()) r.seconds = it->second;
-  if (auto it = m.int_attrs.find("max_depth"); it != m.int_attrs.end()) r.max_depth = static_cast<int>(it->second);
-  const DataGroup* post = m.group("posterior");
-  const DataGroup* ss = m.group("sample_stats");
-  if (!m.ok() || !post || !ss) return r;
-  r.chains = static_cast<int>(post->coord("chain")->size());
-  r.draws = static_cast<int>(post->coord("draw")->size());
-  r.max_rhat = 0;
-  r.min_ess_bulk = r.min_ess_tail = INFINITY;
-  for (const auto& s : scalars(*post, r.chains, r.draws)) {
-    ParamRow row{s.label, summarize(s.draws.data(), r.chains, r.draws)};
-    // NaN R-hat (a constant quantity) is not a failure to converge.
-    if (std::isfinite(row.s.r_hat) || std::isinf(row.s.r_hat)) r.max_rhat = std::max(r.max_rhat, row.s.r_hat);
-    r.min_ess_bulk = std::min(r.min_ess_bulk, row.s.ess_bulk);
-    r.min_ess_tail = std::min(r.min_ess_tail, row.s.ess_tail);
-    r.params.push_back(std::move(row));
-  }
-  if (const Variable* d = ss->var("diverging"))
-    for (double x : d->values) r.divergences += x != 0;
-  if (const Variable* t = ss->var("tree_depth"))
-    for (double x : t->values) r.max_depth_hits += r.max_depth > 0 && x >= r.max_depth;
-  if (const Variable* e = ss->var("energy"))
-    for (int c = 0; c < r.chains; ++c) r.ebfmi.push_back(ebfmi(&e->values[static_cast<size_t>(c * r.draws)], r.draws));
-  return r;
-}
 
 std::vector<ModelReport> read_reports(const std::string& path) {
   std::vector<ModelReport> out;
@@ -107,62 +25,86 @@ std::vector<ModelReport> read_reports(const std::string& path) {
   return out;
 }
 
+namespace {
+
+const char* state_name(FitState s) {
+  switch (s) {
+    case FitState::kOk: return "ok";
+    case FitState::kWarn: return "warn";
+    case FitState::kFailed: break;
+  }
+  return "failed";
+}
+
+}  // namespace
+
 void print_model_table(std::ostream& os, const ModelReport& r) {
-  if (r.status != "ok") {
-    fmt::print(os, "{}: {}\n", r.name, r.status);
+  if (r.status.state == FitState::kFailed) {
+    fmt::print(os, "{}: {}\n", r.name, r.status.text());
     return;
   }
-  size_t w = 9;
-  for (const auto& p : r.params) w = std::max(w, p.parameter.size());
-  fmt::print(os, "{:<{}} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>7}{}\n", "parameter", w, "mean", "sd",
-             "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat",
-             r.prior_checked ? "  contraction" : "");
-  int dominated = 0;
+  std::vector<std::string> header{"parameter", "mean",     "sd",       "hdi_3%", "hdi_97%", "mcse_mean",
+                                  "mcse_sd",   "ess_bulk", "ess_tail", "r_hat"};
+  std::vector<bool> left(header.size(), false);
+  if (r.prior_checked) {
+    header.insert(header.end(), {"contraction", ""});
+    left.insert(left.end(), {false, true});
+  }
+  TextTable t(header, left);
+  int dominated = 0, unreliable = 0;
   for (const auto& p : r.params) {
     const Summary& s = p.s;
-    std::string extra;
+    std::vector<std::string> cells{p.parameter,          fmt_num(s.mean, 4),     fmt_num(s.sd, 3),
+                                   fmt_num(s.hdi_low, 4), fmt_num(s.hdi_high, 4), fmt_num(s.mcse_mean, 2),
+                                   fmt_num(s.mcse_sd, 2), fmt_count(s.ess_bulk),  fmt_count(s.ess_tail),
+                                   p.constant ? kDash : fmt_fixed(s.r_hat, 3)};
     if (r.prior_checked) {
-      extra = fmt::format("  {:>11.3f}{}", p.contraction, p.prior_dominated() ? "  prior-dominated" : "");
+      cells.push_back(fmt_fixed(p.contraction, 3));
+      cells.push_back(p.prior_dominated() ? "prior-dominated" : p.contraction_unreliable() ? "unreliable *" : "");
       dominated += p.prior_dominated();
+      unreliable += p.contraction_unreliable();
     }
-    fmt::print(os, "{:<{}} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.4g} {:>10.2g} {:>9.2g} {:>9.0f} {:>9.0f} {:>7.3f}{}\n",
-               p.parameter, w, s.mean, s.sd, s.hdi_low, s.hdi_high, s.mcse_mean, s.mcse_sd, s.ess_bulk, s.ess_tail,
-               s.r_hat, extra);
+    t.row(std::move(cells));
   }
+  t.print(os);
   if (dominated > 0)
     fmt::print(os, "\n{} parameter(s) prior-dominated: contraction 1 - var_post/var_prior < 0.1, the data barely moved "
                    "their prior\n", dominated);
+  if (unreliable > 0)
+    fmt::print(os, "{}* {} parameter(s) did not converge (R-hat or ESS fail the checks): their contraction says "
+                   "nothing yet\n", dominated > 0 ? "" : "\n", unreliable);
   std::string bfmi;
-  for (double b : r.ebfmi) bfmi += fmt::format("{}{:.2f}{}", bfmi.empty() ? "" : " ", b, b < 0.3 ? " (low)" : "");
-  fmt::print(os, "\n{}: {} chains x {} draws, {:.1f} s\n", r.name, r.chains, r.draws, r.seconds);
-  fmt::print(os, "divergences: {}   max tree depth hits: {}   E-BFMI per chain: {}\n", r.divergences,
-             r.max_depth_hits, bfmi);
-  fmt::print(os, "max r_hat {:.3f}, min ess_bulk {:.0f}, min ess_tail {:.0f}{}\n", r.max_rhat, r.min_ess_bulk,
-             r.min_ess_tail, r.passed() ? "" : "  <- check convergence");
+  for (double b : r.ebfmi) bfmi += (bfmi.empty() ? "" : " ") + fmt_fixed(b, 2) + (b > r.checks.min_ebfmi ? "" : " (low)");
+  fmt::print(os, "\n{}: {} chains x {} draws, {} s\n", r.name, r.chains, fmt_count(r.draws), fmt_num(r.seconds, 3));
+  fmt::print(os, "divergences: {}   max tree depth hits: {}   E-BFMI per chain: {}\n", fmt_count(r.divergences),
+             fmt_count(r.max_depth_hits), bfmi);
+  fmt::print(os, "max r_hat {}, min ess_bulk {}, min ess_tail {}\n", fmt_fixed(r.max_rhat, 3),
+             fmt_count(r.min_ess_bulk), fmt_count(r.min_ess_tail));
+  fmt::print(os, "status: {}\n  (checks: {})\n", r.status.text(), r.checks.describe());
 }
 
 void print_batch_table(std::ostream& os, const std::vector<ModelReport>& reports) {
-  size_t w = 5;
-  for (const auto& r : reports) w = std::max(w, r.name.size());
-  fmt::print(os, "{:<{}}  {:<8} {:>8} {:>9} {:>9} {:>6} {:>9} {:>9}\n", "model", w, "status", "max_rhat", "min_bulk",
-             "min_tail", "divs", "low_bfmi", "seconds");
-  int passed = 0, failed = 0;
+  TextTable t({"model", "status", "max_rhat", "min_bulk", "min_tail", "divs", "low_bfmi", "seconds", ""},
+              {true, true, false, false, false, false, false, false, true});
+  int count[3] = {0, 0, 0};
   for (const auto& r : reports) {
-    passed += r.passed();
-    if (r.status != "ok") {
-      ++failed;
-      fmt::print(os, "{:<{}}  {}\n", r.name, w, r.status);
+    ++count[static_cast<int>(r.status.state)];
+    std::string notes = r.status.reason;
+    if (r.status.state == FitState::kFailed) {
+      t.row({r.name, "failed", kDash, kDash, kDash, kDash, kDash, fmt_num(r.seconds, 3), notes});
       continue;
     }
     std::string dominated;
     for (const auto& p : r.params)
-      if (r.prior_checked && p.prior_dominated()) dominated += (dominated.empty() ? "  prior-dominated: " : ", ") + p.parameter;
-    fmt::print(os, "{:<{}}  {:<8} {:>8.3f} {:>9.0f} {:>9.0f} {:>6} {:>9} {:>9.1f}{}{}\n", r.name, w, "ok", r.max_rhat,
-               r.min_ess_bulk, r.min_ess_tail, r.divergences, r.low_ebfmi(), r.seconds, r.passed() ? "" : "  *",
-               dominated);
+      if (r.prior_checked && p.prior_dominated()) dominated += (dominated.empty() ? "prior-dominated: " : ", ") + p.parameter;
+    if (!dominated.empty()) notes += (notes.empty() ? "" : "; ") + dominated;
+    t.row({r.name, state_name(r.status.state), fmt_fixed(r.max_rhat, 3), fmt_count(r.min_ess_bulk),
+           fmt_count(r.min_ess_tail), fmt_count(r.divergences), fmt_count(r.low_ebfmi()), fmt_num(r.seconds, 3), notes});
   }
-  fmt::print(os, "\n{} of {} models passed (max R-hat < 1.01, bulk and tail ESS > 400, no divergences){}\n", passed,
-             reports.size(), failed ? fmt::format("; {} failed", failed) : std::string());
+  t.print(os);
+  const ConvergenceChecks checks = reports.empty() ? ConvergenceChecks{} : reports.front().checks;
+  fmt::print(os, "\n{} ok, {} warn, {} failed of {} models (ok: {}; - : undefined or not applicable)\n", count[0],
+             count[1], count[2], reports.size(), checks.describe());
 }
 
 void write_summary_csv(const std::string& path, const std::vector<ModelReport>& reports) {
@@ -190,9 +132,9 @@ void write_summary_csv(const std::string& path, const std::vector<ModelReport>& 
 void write_draws_csv(const std::string& path, const ModelOutput& m) {
   const DataGroup* post = m.group("posterior");
   const DataGroup* ss = m.group("sample_stats");
-  if (!post || !ss) throw ModelError(m.name + ": no draws to write (" + m.status + ")");
+  if (!post || !ss) throw ModelError(m.name + ": no draws to write (" + m.status.text() + ")");
   const int C = static_cast<int>(post->coord("chain")->size()), D = static_cast<int>(post->coord("draw")->size());
-  const auto params = scalars(*post, C, D);
+  const auto params = posterior_scalars(*post, C, D);
   const char* stats[] = {"lp", "acceptance_rate", "step_size", "tree_depth", "n_steps", "diverging", "energy"};
   std::vector<std::string> header = {"chain",        "draw",         "lp__",        "accept_stat__", "stepsize__",
                                      "treedepth__",  "n_leapfrog__", "divergent__", "energy__"};

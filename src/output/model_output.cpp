@@ -207,6 +207,23 @@ DataGroup data_group(const std::string& name) {
 
 }  // namespace
 
+std::string FitStatus::text() const {
+  switch (state) {
+    case FitState::kOk: return "ok";
+    case FitState::kWarn: return "warn: " + reason;
+    case FitState::kFailed: break;
+  }
+  return "failed: " + reason;
+}
+
+FitStatus FitStatus::parse(const std::string& text) {
+  if (text == "ok") return {};
+  for (const auto& [prefix, state] : {std::pair<std::string, FitState>{"warn: ", FitState::kWarn},
+                                      std::pair<std::string, FitState>{"failed: ", FitState::kFailed}})
+    if (text.rfind(prefix, 0) == 0) return {state, text.substr(prefix.size())};
+  return failed(text);
+}
+
 void add_model_attrs(ModelOutput& out, const Model& model, const SamplerOptions& options) {
   const Dataset& d = model.dataset();
   out.name = model.spec().name;
@@ -243,7 +260,7 @@ ModelOutput failed_output(const Model& model, const SamplerOptions& options, con
                           double seconds) {
   ModelOutput out;
   add_model_attrs(out, model, options);
-  out.status = "failed: " + reason;
+  out.status = FitStatus::failed(reason);
   out.real_attrs["wall_seconds"] = seconds;
   return out;
 }

@@ -39,7 +39,7 @@ std::vector<CompareRow> compare_models(const std::string& file, const std::strin
   ro.skip = derived_variables();
   for (const auto& name : list_models(file)) {
     const ModelOutput mo = read_model(file, name, ro);
-    if (!mo.ok()) continue;
+    if (mo.failed()) continue;
     const DataGroup* ll = mo.group("log_likelihood");
     const DataGroup* obs = mo.group("observed_data");
     if (!ll || !ll->var("y") || !obs) throw InputError(located(file, 0, 0, name + ": no log_likelihood group"));

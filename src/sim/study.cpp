@@ -271,10 +271,14 @@ class StudySink : public SampleSink {
   void write(const ModelOutput& out) override {
     if (keep_) keep_->write(out);
     const Job job = jobs_.at(out.name);
+    if (out.failed()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      failed_.push_back(out.name + ": " + out.status.text());
+      return;
+    }
     if (!out.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
-      failed_.push_back(out.name + ": " + out.status);
-      return;
+      warned_.push_back(out.name + ": " + out.status.reason);
     }
     const FittedModel f = restore_model(out, "<study " + spec_.name + ">");
     const SimulatedData& sim = sims_[static_cast<size_t>(job.replicate)];
@@ -297,7 +301,7 @@ class StudySink : public SampleSink {
   }
 
   std::vector<StudyEstimate> estimates_;
-  std::vector<std::string> failed_;
+  std::vector<std::string> failed_, warned_;
 
  private:
   void score_baselines(const FittedModel& f, const SimulatedData& sim, int replicate) {
@@ -465,6 +469,7 @@ StudyResult run_study(const StudySpec& spec, const StudyOptions& options, BatchO
   res.estimates = ordered;
   res.rows = summarize_study(res.estimates);
   res.failed = sink.failed_;
+  res.warned = sink.warned_;
   res.fits = static_cast<int>(items.size());
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

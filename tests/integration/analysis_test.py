@@ -103,6 +103,12 @@ def main(herd, work):
     pd_csv = {r["channel"] for r in ch if r["prior_dominated"] == "1"}
     check(pd_csv == {c for c in post.channel.values if f"beta[{c}]" in flagged},
           f"prior-dominated channels agree: {pd_csv} vs summary {flagged}")
+    # Where each channel's answer comes from agrees with summarize's flags: a pooled channel
+    # whose own deviation beta_z is prior-dominated borrows its effect from its group.
+    for r in ch:
+        c = r["channel"]
+        want = "prior" if f"beta[{c}]" in flagged else "group" if f"beta_z[{c}]" in flagged else "data"
+        check(r["effect_source"] == want, f"{c}: effect_source {r['effect_source']}, summarize says {want}")
     # Analyzing again replaces the group; the file stays whole.
     run(herd, "analyze", out, "--all", expect=0)
     xr.open_dataset(out, group=f"{model}/analysis").close()

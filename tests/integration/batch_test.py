@@ -140,7 +140,9 @@ def cmd_output(herd, work):
                                    "prior_dominated"], f"CSV columns {list(rows[0])}")
     checked = 0
     for model in expected[:-1]:
-        check(status[model] == "ok", f"{model}: status {status[model]}")
+        # Short fits (120 + 100 draws) may fail their convergence checks: then `warn`, never
+        # `ok` with bad diagnostics, and every group is there all the same.
+        check(status[model] == "ok" or status[model].startswith("warn: "), f"{model}: status {status[model]}")
         config = tomllib.loads(netCDF4.Dataset(out)[model].config)
         for engine in ("netcdf4", "h5netcdf"):
             for g in GROUPS:
@@ -202,7 +204,7 @@ def cmd_kill(herd, work):
     names, status = models_of(killed)
     check(len(names) >= 4 and len(names) < total, f"{len(names)} models in the killed run's file")
     for m in names:
-        check(status[m] == "ok", f"{m}: {status[m]}")
+        check(not status[m].startswith("failed"), f"{m}: {status[m]}")
         same_model(killed, ref, m)
     p = run(herd, *args, "--out", killed, "--resume", expect=0)
     check(f"({len(names)} already in" in p.stderr, "resume reports what it kept\n" + p.stderr)
@@ -227,7 +229,8 @@ def cmd_threads(herd, work):
     names, status = models_of(files[0])
     check(names == models_of(files[1])[0], "same models")
     for m in names:
-        if status[m] == "ok":
+        check(status[m] == models_of(files[1])[1][m], f"{m}: {status[m]}")
+        if not status[m].startswith("failed"):
             same_model(files[0], files[1], m)
     # One model alone on two threads runs its chains in parallel: still the same draws.
     alone_run = os.path.join(work, "alone.toml")

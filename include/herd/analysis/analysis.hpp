@@ -97,6 +97,14 @@ std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, in
                                      std::vector<double>* prior_rows = nullptr);
 
 /// Everything `herd analyze` computes for one model.
+/// Where a channel's effect comes from: its own data, its group (a pooled channel whose own
+/// deviation, beta_z, is prior-dominated: its beta is the group's answer), or the prior (its
+/// beta is prior-dominated).
+enum class EffectSource { kData, kGroup, kPrior };
+
+/// "data", "group", "prior": the channels.csv `effect_source` column and the report's words.
+const char* to_string(EffectSource s);
+
 struct Analysis {
   std::string model;
   std::vector<std::string> channels;
@@ -115,6 +123,9 @@ struct Analysis {
   std::vector<std::vector<Interval>> adstock;       // [c][lag]: share of the effect at each lag
   std::vector<Interval> beta_prior, beta_posterior; // [c]
   std::vector<PriorCheck> priors;
+  std::vector<EffectSource> effect_source;  // [c]; kData where the prior cannot be drawn
+  /// The contraction of beta[channel], NaN where it was not checked.
+  double beta_contraction(size_t c) const;
 };
 
 struct AnalysisOptions {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "herd/diagnostics/convergence_checks.hpp"
 #include "herd/model/spec.hpp"
 
 namespace herd {
@@ -16,6 +17,7 @@ struct RunSettings {
   Device device = Device::kCpu;
   int threads = 0;     // 0 = all cores
   Precision precision = Precision::kFloat64;
+  ConvergenceChecks checks;  // max_rhat, min_ess, max_divergences, min_ebfmi: what `ok` means
 };
 
 /// One model of a run.

@@ -10,6 +10,7 @@
 #include "herd/engine/sampler.hpp"
 #include "herd/engine/sink.hpp"
 #include "herd/model/model.hpp"
+#include "herd/output/model_report.hpp"
 
 namespace herd {
 
@@ -38,11 +39,12 @@ struct BatchOptions {
   int chunk = 100;                 // sampling iterations per draws buffer of a wave
   int lanes = 32;                  // cuda: threads per chain (32: a warp per chain; 1: a thread)
   long long wave_bytes = 0;        // memory for one wave; 0: 80% of the GPU's free memory
+  ConvergenceChecks checks;        // a fit that fails them is recorded as warn, not ok
 };
 
 /// What a batch did.
 struct BatchResult {
-  int ok = 0, failed = 0;
+  int ok = 0, warn = 0, failed = 0;
   double seconds = 0;
   double sink_seconds = 0;  // summed over the threads that wrote
 };

@@ -45,16 +45,33 @@ struct DataGroup {
   size_t extent(const std::vector<std::string>& dims) const;
 };
 
+/// What became of a fit: ok, warn (draws kept, a convergence check failed) or failed (no draws).
+enum class FitState { kOk, kWarn, kFailed };
+
+/// A fit's state and, unless ok, why; stored in files as "ok", "warn: <why>" or "failed: <why>".
+struct FitStatus {
+  FitState state = FitState::kOk;
+  std::string reason;
+  std::string text() const;
+  /// Reads a stored status; any text that is not "ok" or "warn: ..." is a failure.
+  static FitStatus parse(const std::string& text);
+  static FitStatus failed(const std::string& why) { return {FitState::kFailed, why}; }
+  static FitStatus warn(const std::string& why) { return {FitState::kWarn, why}; }
+  bool operator==(const FitStatus& o) const { return state == o.state && reason == o.reason; }
+};
+
 /// Everything the output file holds for one model.
 struct ModelOutput {
   std::string name;
-  std::string status = "ok";  // ok | failed: <reason>
+  FitStatus status;
   std::map<std::string, std::string> text_attrs;
   std::map<std::string, double> real_attrs;
   std::map<std::string, long long> int_attrs;
   std::vector<DataGroup> groups;
   const DataGroup* group(const std::string& n) const;
-  bool ok() const { return status == "ok"; }
+  bool ok() const { return status.state == FitState::kOk; }
+  /// No draws: the fit did not finish (a warned fit has every group).
+  bool failed() const { return status.state == FitState::kFailed; }
 };
 
 /// The model's InferenceData: posterior (every parameter by its family name over its label

@@ -67,6 +67,7 @@ struct StudyResult {
   std::vector<StudyEstimate> estimates;
   std::vector<StudyRow> rows;
   std::vector<std::string> failed;  // "model: reason"
+  std::vector<std::string> warned;  // "model: what failed its checks" (scored in the rows all the same)
   double seconds = 0;
   int fits = 0;
 };
