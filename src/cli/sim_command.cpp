@@ -11,6 +11,7 @@
 #include "herd/io/output_guard.hpp"
 #include "herd/core/error.hpp"
 #include "herd/sim/scenario.hpp"
+#include "herd/core/text_table.hpp"
 #include "herd/sim/compare.hpp"
 #include "herd/sim/sbc.hpp"
 #include "herd/sim/study.hpp"
@@ -141,23 +142,35 @@ int run_compare(const CompareArgs& a) {
   if (!a.truth.empty() && !std::filesystem::exists(a.truth)) throw InputError(located(a.truth, 0, 0, "no such file"));
   const std::vector<CompareRow> rows = compare_models(a.file, a.truth);
   const bool truth = !a.truth.empty();
-  size_t w = 5;
-  for (const auto& r : rows) w = std::max(w, r.model.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const CompareRow& r = rows[i];
-    if (i == 0 || r.data_group != rows[i - 1].data_group)
-      fmt::print("{}data {}:\n{:>4}  {:<{}} {:>11} {:>8} {:>10} {:>8} {:>8} {:>6}{}\n", i ? "\n" : "", r.data_group,
-                 "rank", "model", w, "elpd_loo", "se", "elpd_diff", "se_diff", "p_loo", "bad_k",
-                 truth ? "   recovery  rank" : "");
-    fmt::print("{:>4}  {:<{}} {:>11.2f} {:>8.2f} {:>10.2f} {:>8.2f} {:>8.2f} {:>6}{}\n", r.rank, r.model, w,
-               r.loo.elpd_loo, r.loo.se, r.elpd_diff, r.se_diff, r.loo.p_loo, r.loo.n_bad_k,
-               truth ? fmt::format("  {:>8.1f}% {:>5}", 100 * r.recovery, r.recovery_rank) : std::string());
+  for (size_t i = 0, start = 0; i < rows.size(); i = start) {
+    while (start < rows.size() && rows[start].data_group == rows[i].data_group) ++start;
+    fmt::print("{}data: {} ({} model{})\n", i ? "\n" : "", rows[i].data_source.empty() ? "?" : rows[i].data_source,
+               start - i, start - i == 1 ? "" : "s");
+    std::vector<std::string> h{"rank", "model", "elpd_loo", "se", "elpd_diff", "se_diff", "vs best", "p_loo", "bad_k", "status"};
+    std::vector<bool> left{false, true, false, false, false, false, true, false, false, true};
+    if (truth) {
+      h.insert(h.end() - 1, {"recovery", "rec. rank"});
+      left.insert(left.end() - 1, {false, false});
+    }
+    TextTable t(h, left);
+    for (size_t j = i; j < start; ++j) {
+      const CompareRow& r = rows[j];
+      std::vector<std::string> cells{fmt_count(r.rank), r.model, fmt_fixed(r.loo.elpd_loo, 1), fmt_fixed(r.loo.se, 1),
+                                     r.rank == 1 ? kDash : fmt_fixed(r.elpd_diff, 1),
+                                     r.rank == 1 ? kDash : fmt_fixed(r.se_diff, 1),
+                                     r.rank == 1 ? "best" : r.ties_best() ? "tie" : "worse",
+                                     fmt_fixed(r.loo.p_loo, 1), fmt_count(r.loo.n_bad_k), r.status};
+      if (truth) cells.insert(cells.end() - 1, {fmt_fixed(100 * r.recovery, 1) + "%", fmt_count(r.recovery_rank)});
+      t.row(std::move(cells));
+    }
+    t.print(std::cout);
   }
-  fmt::print("\nModels are ranked within groups fitted to the same data. elpd_diff: each model against the best, with the SE of the pointwise differences; bad_k: observations "
-             "with Pareto k above {:.2f} (PSIS-LOO unreliable there){}\n",
+  fmt::print("\nModels are ranked within groups fitted to the same data. elpd_diff: each model against the best, "
+             "with the SE of the pointwise differences; tie: within 2 SE of the best (the data cannot tell them "
+             "apart); bad_k: observations with Pareto k above {:.2f} (PSIS-LOO unreliable there){}\n",
              rows.front().loo.k_threshold,
              truth ? "; recovery: RMSE over channels of the relative error of total contributions" : "");
-  if (!a.csv.empty()) write_compare_csv(a.csv, rows);
+  if (!a.csv.empty()) write_compare_csv(a.csv, rows, truth);
   return 0;
 }
 

@@ -35,6 +35,7 @@ std::vector<CompareRow> compare_models(const std::string& file, const std::strin
   }
   std::vector<CompareRow> rows;
   std::vector<std::vector<double>> datasets;  // distinct observed outcomes, in order of appearance
+  std::vector<std::string> sources;           // the data file of each
   ReadOptions ro;
   ro.skip = derived_variables();
   for (const auto& name : list_models(file)) {
@@ -49,9 +50,15 @@ std::vector<CompareRow> compare_models(const std::string& file, const std::strin
     const std::vector<double>& y = obs->var("y")->values;
     CompareRow r;
     r.model = name;
+    r.status = mo.status.text();
     const auto seen = std::find(datasets.begin(), datasets.end(), y);
     r.data_group = static_cast<int>(seen - datasets.begin()) + 1;
-    if (seen == datasets.end()) datasets.push_back(y);
+    if (seen == datasets.end()) {
+      datasets.push_back(y);
+      const auto src = mo.text_attrs.find("data_source");
+      sources.push_back(src == mo.text_attrs.end() ? "" : src->second);
+    }
+    r.data_source = sources[static_cast<size_t>(r.data_group - 1)];
     const auto sw = mo.text_attrs.find("sweep");
     if (sw != mo.text_attrs.end()) r.sweep = sw->second;
     r.loo = psis_loo(v.values.data(), S, n);
@@ -112,12 +119,18 @@ std::vector<CompareRow> compare_models(const std::string& file, const std::strin
   return rows;
 }
 
-void write_compare_csv(const std::string& path, const std::vector<CompareRow>& rows) {
-  CsvWriter w({"data_group", "model", "sweep", "rank", "elpd_loo", "se", "elpd_diff", "se_diff", "p_loo", "looic",
-               "n_bad_k", "k_threshold", "recovery_rmse", "recovery_rank"});
-  for (const auto& r : rows)
-    w.row(r.data_group, r.model, r.sweep, r.rank, r.loo.elpd_loo, r.loo.se, r.elpd_diff, r.se_diff, r.loo.p_loo,
-          r.loo.looic, r.loo.n_bad_k, r.loo.k_threshold, r.recovery, r.recovery_rank);
+void write_compare_csv(const std::string& path, const std::vector<CompareRow>& rows, bool with_truth) {
+  std::vector<std::string> h{"data_group", "data",  "model", "sweep", "status",  "rank",        "elpd_loo", "se",
+                             "elpd_diff",  "se_diff", "ties_best", "p_loo", "looic", "n_bad_k", "k_threshold"};
+  if (with_truth) h.insert(h.end(), {"recovery_rmse", "recovery_rank"});
+  CsvWriter w(h);
+  for (const auto& r : rows) {
+    w.cell(r.data_group).cell(r.data_source).cell(r.model).cell(r.sweep).cell(r.status).cell(r.rank);
+    w.cell(r.loo.elpd_loo).cell(r.loo.se).cell(r.elpd_diff).cell(r.se_diff).cell(r.ties_best() ? 1 : 0);
+    w.cell(r.loo.p_loo).cell(r.loo.looic).cell(r.loo.n_bad_k).cell(r.loo.k_threshold);
+    if (with_truth) w.cell(r.recovery).cell(r.recovery_rank);
+    w.end_row();
+  }
   w.write(path);
 }
 

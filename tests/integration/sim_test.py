@@ -130,6 +130,12 @@ def compare(herd, work):
     check(elpd == sorted(elpd, reverse=True), "ranked by elpd_loo")
     check(float(rows[0]["elpd_diff"]) == 0 and all(float(r["elpd_diff"]) >= 0 for r in rows), "elpd_diff")
     check(all(float(r["se_diff"]) >= 0 for r in rows[1:]), "se_diff")
+    # A difference within 2 SE of the best is a tie, in the CSV and the table.
+    for r in rows:
+        tie = r["rank"] == "1" or abs(float(r["elpd_diff"])) < 2 * float(r["se_diff"])
+        check(r["ties_best"] == ("1" if tie else "0"), f"ties_best of {r['model']}: {r['ties_best']}")
+    check(sum(1 for line in p.stdout.splitlines() if " tie " in line or line.rstrip().endswith(" tie")) ==
+          sum(1 for r in rows[1:] if r["ties_best"] == "1"), "ties marked in the table\n" + p.stdout)
     check(all(r["sweep"].startswith("{") for r in rows), "sweep points recorded")
     check(sorted(int(r["recovery_rank"]) for r in rows) == [1, 2, 3, 4], "recovery ranks")
     check(all(0 <= float(r["recovery_rmse"]) < 1 for r in rows), "recovery RMSE sensible")
@@ -152,6 +158,11 @@ def compare(herd, work):
     check(sorted((r["data_group"], r["rank"]) for r in mixed_rows) == [("1", "1"), ("2", "1")],
           f"different data are ranked apart: {mixed_rows}")
     check(all(float(r["elpd_diff"]) == 0 for r in mixed_rows), "no difference across data groups")
+    # Groups are named by their data file; without a truth file there are no recovery columns.
+    check(sorted(os.path.basename(os.path.dirname(r["data"])) for r in mixed_rows) == sorted([os.path.basename(work), "other"]),
+          f"groups named by their data: {[r['data'] for r in mixed_rows]}")
+    check("recovery_rank" not in mixed_rows[0] and "recovery" not in p.stdout, "no recovery without a truth file")
+    check("data: " + mixed_rows[0]["data"] in p.stdout, "the table names each group's data file\n" + p.stdout)
     print("compare: ok")
 
 
