@@ -52,7 +52,7 @@ struct StudyArgs {
 };
 int run_study(const StudyArgs& args);
 
-/// `herd sbc CONFIG.toml [--replications N] [--out DIR]`.
+/// `herd sbc CONFIG.toml [--replicates N] [--out DIR]` (--replications: the old spelling).
 struct SbcArgs {
   std::string config, out;
   int replications = 100, threads = 0, chains = 0, warmup = -1, draws = 0;

@@ -181,9 +181,16 @@ Plan make_plan(const FitArgs& a, bool distributed, bool warn_here, bool lock) {
     BatchItem item;
     item.model = &m;
     item.options = options_from(m.spec());
-    if (!p.run.spec.models[i].sweep.empty()) item.attrs["sweep"] = p.run.spec.models[i].sweep;
-    item.attrs["data_hash"] = fmt::format("{:016x}", data_hash(m.dataset()));
-    item.attrs["output_options"] = output_options(a);
+    if (!p.run.spec.models[i].sweep.empty()) item.attrs.text["sweep"] = p.run.spec.models[i].sweep;
+    // The point once more as typed attributes, one per key, that a reader can select on.
+    for (const SweepValue& v : p.run.spec.models[i].point) {
+      const std::string key = "sweep." + v.key;
+      if (v.kind == SweepValue::Kind::kReal) item.attrs.real[key] = v.real;
+      else if (v.kind == SweepValue::Kind::kInt) item.attrs.integer[key] = v.integer;
+      else item.attrs.text[key] = v.text;
+    }
+    item.attrs.text["data_hash"] = fmt::format("{:016x}", data_hash(m.dataset()));
+    item.attrs.text["output_options"] = output_options(a);
     auto it = std::find_if(stored.begin(), stored.end(), [&](const StoredModel& s) { return s.name == m.spec().name; });
     if (it == stored.end()) {
       p.items.push_back(std::move(item));
@@ -193,7 +200,7 @@ Plan make_plan(const FitArgs& a, bool distributed, bool warn_here, bool lock) {
     std::string changed;
     auto differs = [&](const std::string& key) {
       const auto f = it->attrs.find(key);
-      return f != it->attrs.end() && f->second != item.attrs[key];
+      return f != it->attrs.end() && f->second != item.attrs.text[key];
     };
     if (it->config != to_toml(m.spec()))
       changed = "its config (priors, model or sampler settings)";
@@ -201,7 +208,7 @@ Plan make_plan(const FitArgs& a, bool distributed, bool warn_here, bool lock) {
       changed = "its data (" + m.dataset().source + " has other values or labels now)";
     else if (differs("output_options"))
       changed = "the output options (stored: " + it->attrs.at("output_options") + "; now: " +
-                item.attrs["output_options"] + ")";
+                item.attrs.text["output_options"] + ")";
     if (!changed.empty())
       throw InputError(located(p.output, 0, 0, "model \"" + m.spec().name + "\" in this file was fitted with other "
                                                    "inputs than the run's now: " + changed +

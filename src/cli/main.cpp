@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   auto* check = app.add_subcommand("check-gradient", "Analytic vs finite-difference gradient at random points");
   check->add_option("CONFIG", config, "model config (TOML)")->required();
-  check->add_option("--points", points, "number of random points")->check(CLI::PositiveNumber);
-  check->add_option("--seed", seed, "random seed");
+  check->add_option("--points", points, "number of random points")->check(CLI::PositiveNumber)->capture_default_str();
+  check->add_option("--seed", seed, "random seed")->capture_default_str();
   check->add_option("--precision", precision, "float64 | float32")->check(CLI::IsMember({"float64", "float32"}));
 
   auto* describe = app.add_subcommand("describe", "Print the resolved config, the data summary and every parameter's prior");
@@ -116,37 +116,46 @@ int main(int argc, char** argv) {
   fit->add_option("CONFIG", fa.config, "model config or run file (TOML)")->required();
   fit->add_option("--out", fa.out, "HDF5 output file (overrides [run] output)");
   fit->add_option("--draws-csv", fa.draws_csv, "also write every draw as CSV (single model config)");
-  fit->add_option("--device", fa.device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}));
-  fit->add_option("--threads", fa.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
-  fit->add_option("--precision", fa.precision, "float64 | float32")->check(CLI::IsMember({"float64", "float32"}));
+  fit->add_option("--device", fa.device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->default_str("[run] device, else cpu");
+  fit->add_option("--threads", fa.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber)->default_str("[run] threads, else 0");
+  fit->add_option("--precision", fa.precision, "float64 | float32")->check(CLI::IsMember({"float64", "float32"}))
+      ->default_str("[run] precision, else float64");
   fit->add_option("--chunk", fa.chunk, "with --device cuda or float32: draws copied out every N iterations")
-      ->check(CLI::Range(1, 100000));
-  fit->add_option("--chains", fa.chains, "chains per model")->check(CLI::Range(1, herd::kMaxChains));
-  fit->add_option("--warmup", fa.warmup, "warmup iterations")->check(CLI::Range(0, herd::kMaxIterations));
-  fit->add_option("--draws", fa.draws, "draws per chain")->check(CLI::Range(1, herd::kMaxIterations));
-  fit->add_option("--seed", fa.seed, "random seed")->check(CLI::NonNegativeNumber);
-  fit->add_option("--algorithm", fa.algorithm, "nuts | chees")->check(CLI::IsMember({"nuts", "chees"}));
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  const herd::SamplerSpec sampler;
+  auto from_config = [](auto v) { return fmt::format("the config's [sampler], else {}", v); };
+  fit->add_option("--chains", fa.chains, "chains per model")->check(CLI::Range(1, herd::kMaxChains))
+      ->default_str(from_config(sampler.chains));
+  fit->add_option("--warmup", fa.warmup, "warmup iterations")->check(CLI::Range(0, herd::kMaxIterations))
+      ->default_str(from_config(sampler.warmup));
+  fit->add_option("--draws", fa.draws, "draws per chain")->check(CLI::Range(1, herd::kMaxIterations))
+      ->default_str(from_config(sampler.draws));
+  fit->add_option("--seed", fa.seed, "random seed")->check(CLI::NonNegativeNumber)->default_str(from_config(sampler.seed));
+  fit->add_option("--algorithm", fa.algorithm, "nuts | chees")->check(CLI::IsMember({"nuts", "chees"}))
+      ->default_str(from_config("nuts"));
   auto* resume_flag = fit->add_flag("--resume", fa.resume, "fit only the models the output file does not hold yet");
   fit->add_flag("--overwrite", fa.overwrite, "replace an existing output file (refused otherwise)")->excludes(resume_flag);
   fit->add_flag("--no-contributions", fa.no_contributions, "leave the posterior's contribution array out of the file");
   fit->add_flag("--quiet", fa.quiet, "no progress, only the summary");
   const herd::ConvergenceChecks defaults;
-  fit->add_option("--max-rhat", fa.max_rhat, fmt::format("a fit is ok only with every R-hat below this (default {})", defaults.max_rhat))
-      ->check(CLI::Range(1.0, 1000.0));
-  fit->add_option("--min-ess", fa.min_ess, fmt::format("... and every bulk and tail ESS above this (default {})", defaults.min_ess))
-      ->check(CLI::NonNegativeNumber);
-  fit->add_option("--max-divergences", fa.max_divergences,
-                  fmt::format("... and at most this many divergences (default {})", defaults.max_divergences))
-      ->check(CLI::NonNegativeNumber);
-  fit->add_option("--min-ebfmi", fa.min_ebfmi, fmt::format("... and every chain's E-BFMI above this (default {})", defaults.min_ebfmi))
-      ->check(CLI::Range(0.0, 10.0));
+  auto from_run = [](const char* key, double v) { return fmt::format("[run] {}, else {}", key, v); };
+  fit->add_option("--max-rhat", fa.max_rhat, "a fit is ok only with every R-hat below this")
+      ->check(CLI::Range(1.0, 1000.0))->default_str(from_run("max_rhat", defaults.max_rhat));
+  fit->add_option("--min-ess", fa.min_ess, "... and every bulk and tail ESS above this")
+      ->check(CLI::NonNegativeNumber)->default_str(from_run("min_ess", defaults.min_ess));
+  fit->add_option("--max-divergences", fa.max_divergences, "... and at most this many divergences")
+      ->check(CLI::NonNegativeNumber)->default_str(from_run("max_divergences", defaults.max_divergences));
+  fit->add_option("--min-ebfmi", fa.min_ebfmi, "... and every chain's E-BFMI above this")
+      ->check(CLI::Range(0.0, 10.0))->default_str(from_run("min_ebfmi", defaults.min_ebfmi));
   fit->add_flag("--strict", fa.strict, "exit 3 when any model is warn (failed its convergence checks) and none failed");
   fit->add_flag("--prior", fa.prior, "also write prior and prior_predictive groups (exact draws from the prior)");
 
   std::string sum_file, sum_model, sum_csv;
   auto* summarize = app.add_subcommand("summarize", "Summary tables of a herd output file");
   summarize->add_option("FILE", sum_file, "HDF5 file written by herd fit")->required();
-  summarize->add_option("--model", sum_model, "only this model, with its parameter table");
+  auto* sum_model_opt = summarize->add_option("--model", sum_model, "only this model, with its parameter table");
+  bool sum_all = false;
+  summarize->add_flag("--all", sum_all, "every model of the file (the default)")->excludes(sum_model_opt);
   summarize->add_option("--csv", sum_csv, "write one row per model and parameter");
 
   std::string an_file, an_model, an_out;
@@ -166,7 +175,7 @@ int main(int argc, char** argv) {
   optimize->add_option("--bounds", oa.bounds, "CHANNEL=LO:HI weekly spend bounds (default +-30% of current)");
   optimize->add_option("--fix", oa.fixed, "channels held at their current weekly spend");
   optimize->add_option("--objective", oa.objective, "mean | q10 | cvar10 (mean of the worst 10% of draws)")
-      ->check(CLI::IsMember({"mean", "q10", "cvar10"}));
+      ->check(CLI::IsMember({"mean", "q10", "cvar10"}))->capture_default_str();
   optimize->add_option("--json", oa.json, "write the result as JSON (INTERFACE.md)");
 
   herd::SimulateArgs sa;
@@ -176,29 +185,36 @@ int main(int argc, char** argv) {
   simulate->add_option("--out", sa.out, "folder to write into")->required();
   simulate->add_option("--seed", sa.seed, "override the scenario's seed")->check(CLI::NonNegativeNumber);
   simulate->add_option("--replicates", sa.replicates, "number of datasets (named <name>_r001, ...)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::PositiveNumber)->capture_default_str();
 
   herd::StudyArgs sta;
   auto* study = app.add_subcommand("study", "Recovery study: replicates of a scenario x model variants and baselines");
   study->add_option("STUDY", sta.study, "study file (configs/studies/*.toml)")->required();
-  study->add_option("--replicates", sta.replicates, "override the study's replicates")->check(CLI::PositiveNumber);
-  study->add_option("--seed", sta.seed, "override the study's seed")->check(CLI::NonNegativeNumber);
+  study->add_option("--replicates", sta.replicates, "override the study's replicates")->check(CLI::PositiveNumber)
+      ->default_str("the study file's");
+  study->add_option("--seed", sta.seed, "override the study's seed")->check(CLI::NonNegativeNumber)
+      ->default_str("the study file's");
   study->add_option("--out", sta.out, "keep every fit in this HDF5 file");
   study->add_option("--csv", sta.csv, "write the summary CSV (and .replicates.csv, .png, .md beside it)");
-  study->add_option("--threads", sta.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  study->add_option("--threads", sta.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();
   study->add_flag("--quiet", sta.quiet, "no progress");
   study->add_flag("--overwrite", sta.overwrite, "replace an existing --out file (refused otherwise)");
 
   herd::SbcArgs sb;
   auto* sbc = app.add_subcommand("sbc", "Simulation-based calibration of a model config (prior draws, fits, rank uniformity)");
   sbc->add_option("CONFIG", sb.config, "model config (TOML)")->required();
-  sbc->add_option("--replications", sb.replications, "prior draws to fit (default 100)")->check(CLI::PositiveNumber);
+  // --replicates as in simulate and study; --replications kept as the old spelling.
+  sbc->add_option("--replicates,--replications", sb.replications, "prior draws to fit")->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sbc->add_option("--out", sb.out, "write ranks.csv, sbc.csv and the rank plots here");
-  sbc->add_option("--chains", sb.chains, "chains per fit")->check(CLI::Range(1, herd::kMaxChains));
-  sbc->add_option("--warmup", sb.warmup, "warmup per chain")->check(CLI::Range(0, herd::kMaxIterations));
-  sbc->add_option("--draws", sb.draws, "draws per chain")->check(CLI::Range(1, herd::kMaxIterations));
-  sbc->add_option("--seed", sb.seed, "random seed")->check(CLI::NonNegativeNumber);
-  sbc->add_option("--threads", sb.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  sbc->add_option("--chains", sb.chains, "chains per fit")->check(CLI::Range(1, herd::kMaxChains))
+      ->default_str("the config's [sampler]");
+  sbc->add_option("--warmup", sb.warmup, "warmup per chain")->check(CLI::Range(0, herd::kMaxIterations))
+      ->default_str("the config's [sampler]");
+  sbc->add_option("--draws", sb.draws, "draws per chain")->check(CLI::Range(1, herd::kMaxIterations))
+      ->default_str("the config's [sampler]");
+  sbc->add_option("--seed", sb.seed, "random seed")->check(CLI::NonNegativeNumber)->default_str("the config's [sampler]");
+  sbc->add_option("--threads", sb.threads, "threads (0 = all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();
 
   herd::CompareArgs ca;
   auto* compare = app.add_subcommand("compare", "Rank a file's models (e.g. a pooling sweep) by PSIS-LOO, and by recovery error");

@@ -100,7 +100,7 @@ void read_model_entry(const Reader& w, const toml::table* m, const std::string& 
         const std::string problem = model_name_problem(spec.name);
         if (!problem.empty()) w.fail(*name, "`" + at + ".name`: " + problem);
       }
-      run.models.push_back({std::move(spec), ""});
+      run.models.push_back({std::move(spec), "", {}});
       return;
     }
     if (!data) w.fail(*m, "`" + at + "`: a `template` needs `data`, a glob of data files (e.g. \"brands/*.csv\")");
@@ -122,7 +122,7 @@ void read_model_entry(const Reader& w, const toml::table* m, const std::string& 
       if (!d) d = &t.insert_or_assign("data", toml::table{}).first->second;
       if (!d->is_table()) Reader(tfile.string()).fail(*proto.get("data"), "`data`: expected a table");
       d->as_table()->insert_or_assign("path", f);
-      run.models.push_back({detail::parse_model_table(t, tfile.string(), tfile.parent_path(), ""), ""});
+      run.models.push_back({detail::parse_model_table(t, tfile.string(), tfile.parent_path(), ""), "", {}});
     }
   }
 }
@@ -211,16 +211,29 @@ void read_sweep_entry(const Reader& w, const toml::table* sw, const std::string&
       }
       toml::table t = proto;
       std::string name = base_name, point = "{ ";
+      std::vector<SweepValue> typed;
       for (size_t a = 0; a < axes.size(); ++a) {
         const toml::node& v = *axes[a].values->get(idx[a]);
         detail::set_dotted(t, std::string(axes[a].key->str()), v, w, *axes[a].key);
         name += "__" + axes[a].label + "=" + name_part(value_text(v));
         point += (a ? ", \"" : "\"") + std::string(axes[a].key->str()) + "\" = " + toml_value(v);
+        SweepValue sv;
+        sv.key = std::string(axes[a].key->str());
+        if (const auto* i = v.as_integer()) {
+          sv.kind = SweepValue::Kind::kInt;
+          sv.integer = i->get();
+        } else if (const auto* f = v.as_floating_point()) {
+          sv.kind = SweepValue::Kind::kReal;
+          sv.real = f->get();
+        } else {
+          sv.text = v.is_string() ? v.as_string()->get() : value_text(v);
+        }
+        typed.push_back(std::move(sv));
       }
       point += " }";
       t.insert_or_assign("name", name);
       try {
-        run.models.push_back({detail::parse_model_table(t, file.string(), file.parent_path(), ""), point});
+        run.models.push_back({detail::parse_model_table(t, file.string(), file.parent_path(), ""), point, typed});
       } catch (const InputError& e) {
         // Point at the key the message names, else at the first key of the sweep.
         const toml::key* culprit = axes.front().key;
@@ -295,7 +308,7 @@ RunSpec parse_run(const fs::path& file) {
   run.source = file.string();
   run.is_run_file = root.contains("run") || root.contains("models") || root.contains("sweeps");
   if (!run.is_run_file) {
-    run.models.push_back({parse_model_config(file), ""});
+    run.models.push_back({parse_model_config(file), "", {}});
     return run;
   }
   const Reader w(file.string());

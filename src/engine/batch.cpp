@@ -54,7 +54,9 @@ ModelOutput finish(const BatchItem& item, const WaveOutcome& w, const BatchOptio
   } catch (const ModelError& e) {
     out = failed_output(*item.model, item.options, e.what(), w.fit.seconds);
   }
-  for (const auto& [k, v] : item.attrs) out.text_attrs[k] = v;
+  for (const auto& [k, v] : item.attrs.text) out.text_attrs[k] = v;
+  for (const auto& [k, v] : item.attrs.real) out.real_attrs[k] = v;
+  for (const auto& [k, v] : item.attrs.integer) out.int_attrs[k] = v;
   judge(out, options.checks);
   return out;
 }

@@ -426,7 +426,9 @@ StudyResult run_study(const StudySpec& spec, const StudyOptions& options, BatchO
     o.warmup = spec.warmup;
     o.draws = spec.draws;
     o.seed = spec.seed;
-    items.push_back({models.back().get(), o, {{"study", spec.name}}});
+    BatchItem item{models.back().get(), o, {}};
+    item.attrs.text["study"] = spec.name;
+    items.push_back(std::move(item));
     jobs[models.back()->spec().name] = {r, v};
   };
   for (int r = 0; r < spec.replicates; ++r) sims.push_back(simulate_scenario(spec.scenario, r + 1));

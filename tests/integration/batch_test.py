@@ -130,6 +130,11 @@ def cmd_output(herd, work):
         listed = [listed] if isinstance(listed, str) else list(listed)
         check(listed == expected, f"root attribute models: {listed}")
         check(list(nc["huge"].groups) == [], "a failed model has no data groups")
+        # The sweep point as typed attributes, one per key, that a reader can select on.
+        key = "sweep.media.pooling.multipliers.linkedin_awareness"
+        picked = [m for m in expected if key in nc[m].ncattrs() and nc[m].getncattr(key) == 0.05]
+        check(picked == ["dtc_paid_social_noncentered__linkedin_awareness=0.05"], f"selected on {key}: {picked}")
+        check(np.issubdtype(np.asarray(nc[picked[0]].getncattr(key)).dtype, np.floating), "the value is a number")
         check(nc["huge"].status.startswith("failed: chain 0 found no initial point"), nc["huge"].status)
     csv_path = os.path.join(work, "summary.csv")
     run(herd, "summarize", out, "--csv", csv_path, expect=0)

@@ -169,7 +169,7 @@ def compare(herd, work):
 def sbc(herd, work):
     out = os.path.join(work, "sbc")
     p = run(herd, "sbc", os.path.join(ROOT, "configs", "examples", "dtc_paid_social_noncentered.toml"),
-            "--replications", "30", "--chains", "2", "--warmup", "200", "--draws", "200", "--out", out)
+            "--replicates", "30", "--chains", "2", "--warmup", "200", "--draws", "200", "--out", out)
     check(p.returncode in (0, 1), f"sbc ran: {p.returncode}\n{p.stderr}")
     ranks = read_csv(os.path.join(out, "ranks.csv"))
     table = read_csv(os.path.join(out, "sbc.csv"))

@@ -20,10 +20,20 @@ struct RunSettings {
   ConvergenceChecks checks;  // max_rhat, min_ess, max_divergences, min_ebfmi: what `ok` means
 };
 
+/// One coordinate of a sweep point: a dotted config key and its value, typed as written.
+struct SweepValue {
+  std::string key;
+  enum class Kind { kReal, kInt, kText } kind = Kind::kText;
+  double real = 0;
+  long long integer = 0;
+  std::string text;  // strings as they are, booleans as "true" / "false"
+};
+
 /// One model of a run.
 struct RunModel {
   ModelSpec spec;
-  std::string sweep;  // the sweep point as a TOML inline table, "" if not from a sweep
+  std::string sweep;                 // the sweep point as a TOML inline table, "" if not from a sweep
+  std::vector<SweepValue> point;     // the same point, one typed value per key
 };
 
 /// A parsed run: its models in file order, names unique.

@@ -14,11 +14,18 @@
 
 namespace herd {
 
+/// Attributes a run adds to a model's output (the sweep point, the data hash, ...).
+struct ExtraAttrs {
+  std::map<std::string, std::string> text;
+  std::map<std::string, double> real;
+  std::map<std::string, long long> integer;
+};
+
 /// One model to fit.
 struct BatchItem {
   const Model* model = nullptr;
-  SamplerOptions options;                       // options.threads is set by the executor
-  std::map<std::string, std::string> attrs;     // extra text attributes (e.g. the sweep point)
+  SamplerOptions options;  // options.threads is set by the executor
+  ExtraAttrs attrs;
 };
 
 /// Told about models as they start and finish (progress display); called from worker threads.

@@ -359,7 +359,9 @@ TEST(Batch, AFailingModelIsRecordedAndTheRestGoOn) {
   MemorySink sink;
   BatchOptions bo;
   bo.threads = 2;
-  const BatchResult r = run_batch({{&bad, quick(bad), {}}, {good.get(), quick(*good), {{"sweep", "{ x = 1 }"}}}}, bo, sink);
+  BatchItem swept{good.get(), quick(*good), {}};
+  swept.attrs.text["sweep"] = "{ x = 1 }";
+  const BatchResult r = run_batch({{&bad, quick(bad), {}}, swept}, bo, sink);
   EXPECT_EQ(r.ok + r.warn, 1);
   EXPECT_EQ(r.failed, 1);
   ASSERT_EQ(sink.models().size(), 2u);
