@@ -18,6 +18,7 @@ struct FitArgs {
   double max_rhat = -1, min_ess = -1, min_ebfmi = -1;
   int max_divergences = -1;
   bool strict = false;  // exit 3 when a model is `warn` and none failed
+  double progress_every = 30;  // seconds between a running model's lines off a terminal
 };
 
 /// Fits a model config or a run file, in this process or over the ranks of an MPI job.

@@ -276,7 +276,9 @@ int fit_here(const FitArgs& a) {
   bo.checks = p.checks;
   try {
     {
-      Progress progress(static_cast<int>(p.items.size()), a.quiet || (p.single && !store), "herd");
+      // A single model prints its table at the end, not a finished line; off a terminal it
+      // still says how far it got every --progress-every seconds.
+      Progress progress(static_cast<int>(p.items.size()), a.quiet, "herd", !(p.single && !store), a.progress_every);
       run_batch(p.items, bo, sink, &progress);
     }
     if (store) store->finish(p.order);
@@ -391,7 +393,7 @@ int fit_distributed(const FitArgs& a, const Cluster& cl) {
   const std::string run_id = cl.broadcast(std::to_string(static_cast<long long>(std::time(nullptr))));
   try {
     {
-      Progress progress(static_cast<int>(mine.size()), a.quiet, who);
+      Progress progress(static_cast<int>(mine.size()), a.quiet, who, true, a.progress_every);
       run_batch(mine, bo, store, &progress);
     }
     store.write_shard("run" + run_id + "-rank" + std::to_string(cl.rank()) + ".h5", p.order);

@@ -137,6 +137,9 @@ int main(int argc, char** argv) {
   fit->add_flag("--overwrite", fa.overwrite, "replace an existing output file (refused otherwise)")->excludes(resume_flag);
   fit->add_flag("--no-contributions", fa.no_contributions, "leave the posterior's contribution array out of the file");
   fit->add_flag("--quiet", fa.quiet, "no progress, only the summary");
+  fit->add_option("--progress-every", fa.progress_every,
+                  "off a terminal: seconds between a running model's progress lines")
+      ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
   const herd::ConvergenceChecks defaults;
   auto from_run = [](const char* key, double v) { return fmt::format("[run] {}, else {}", key, v); };
   fit->add_option("--max-rhat", fa.max_rhat, "a fit is ok only with every R-hat below this")

@@ -21,8 +21,9 @@ std::string clock_text(double s) {
 
 }  // namespace
 
-Progress::Progress(int total, bool quiet, std::string who)
-    : total_(total), who_(std::move(who)), quiet_(quiet), tty_(!quiet && isatty(fileno(stderr))) {
+Progress::Progress(int total, bool quiet, std::string who, bool per_model, double every)
+    : total_(total), who_(std::move(who)), quiet_(quiet), tty_(!quiet && isatty(fileno(stderr))), per_model_(per_model),
+      every_(every) {
   if (!tty_) return;
   // The ETA moves while models run, so the live line is redrawn every second.
   ticker_ = std::thread([this] {
@@ -48,9 +49,9 @@ void Progress::draw_locked() {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const std::string eta = done_ > 0 ? clock_text(elapsed / done_ * (total_ - done_)) : std::string("--");
   clear_locked();
-  std::fputs(fmt::format("{}: {}/{} models done{}, {} chains running, {} divergences, elapsed {}, ETA {}", who_, done_,
+  std::fputs(fmt::format("{}: {}/{} models done{}, {} chains running, {} divergences, elapsed {}, ETA {}{}", who_, done_,
                          total_, failed_ || warned_ ? fmt::format(" ({} warn, {} failed)", warned_, failed_) : std::string(), chains_running_,
-                         divergences_, clock_text(elapsed), eta)
+                         divergences_, clock_text(elapsed), eta, running_.empty() ? "" : " | " + running_)
                  .c_str(),
              stderr);
   std::fflush(stderr);
@@ -59,7 +60,29 @@ void Progress::draw_locked() {
 void Progress::started(const BatchItem& item) {
   const std::lock_guard<std::mutex> lock(mutex_);
   chains_running_ += item.options.chains;
+  last_line_[item.model->spec().name] = std::chrono::steady_clock::now();
   draw_locked();
+}
+
+void Progress::progress(const BatchItem& item, const WaveProgress& p) {
+  if (quiet_) return;
+  const std::string name = item.model->spec().name;
+  const std::string where =
+      fmt::format("{} {}/{}, step size {}, {} divergences so far", p.sampling ? "sampling" : "warmup",
+                  fmt_count(p.iteration), fmt_count(p.total), fmt_num(p.step_size, 3), fmt_count(p.divergences));
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (tty_) {
+    running_ = name + ": " + where;
+    draw_locked();
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  auto& last = last_line_[name];
+  if (now - last < every_) return;
+  last = now;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  std::fputs(fmt::format("{}: {}: {} ({} elapsed)\n", who_, name, where, clock_text(elapsed)).c_str(), stderr);
+  std::fflush(stderr);
 }
 
 void Progress::finished(const BatchItem& item, const ModelOutput& out) {
@@ -67,10 +90,11 @@ void Progress::finished(const BatchItem& item, const ModelOutput& out) {
   const std::lock_guard<std::mutex> lock(mutex_);
   chains_running_ -= item.options.chains;
   ++done_;
+  last_line_.erase(item.model->spec().name);
   failed_ += out.failed();
   warned_ += !out.ok() && !out.failed();
   divergences_ += r.divergences;
-  if (quiet_) return;
+  if (quiet_ || !per_model_) return;
   if (tty_) clear_locked();
   const std::string what =
       out.failed() ? out.status.text()

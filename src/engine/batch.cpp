@@ -62,13 +62,15 @@ ModelOutput finish(const BatchItem& item, const WaveOutcome& w, const BatchOptio
 }
 
 // One model on `threads` CPU threads.
-ModelOutput fit_one(const BatchItem& item, int threads, const BatchOptions& options) {
+ModelOutput fit_one(const BatchItem& item, int threads, const BatchOptions& options, BatchObserver* observer) {
   SamplerOptions opt = item.options;
   opt.threads = threads;
   const auto t0 = Clock::now();
   WaveOutcome w;
   try {
-    w.fit = fit_model(*item.model, opt, options.chunk);
+    WaveProgressFn progress;
+    if (observer) progress = [&](size_t, const WaveProgress& p) { observer->progress(item, p); };
+    w.fit = fit_model(*item.model, opt, options.chunk, progress);
   } catch (const ModelError& e) {
     w.error = e.what();
   } catch (const std::invalid_argument& e) {
@@ -148,7 +150,12 @@ BatchResult run_batch_waves(const std::vector<BatchItem>& items, const BatchOpti
         const std::unique_ptr<WaveBackend> backend =
             cuda ? make_cuda_wave_backend(layout, options.single_precision, options.lanes)
                  : make_cpu_wave_backend(layout, options.single_precision, options.threads);
-        outcomes = run_wave(*backend, layout);
+        WaveProgressFn progress;
+        if (observer)
+          progress = [&](size_t m, const WaveProgress& p) {
+            observer->progress(items[members[static_cast<size_t>(wave[m])]], p);
+          };
+        outcomes = run_wave(*backend, layout, progress);
       } catch (const std::runtime_error& e) {
         // The device failed (allocation, launch): every model of this wave fails with the reason.
         outcomes.assign(wave.size(), WaveOutcome{});
@@ -227,7 +234,7 @@ BatchResult run_batch(const std::vector<BatchItem>& items, const BatchOptions& o
       const BatchItem& item = items[order[static_cast<size_t>(i)]];
       try {
         if (observer) observer->started(item);
-        const ModelOutput out = fit_one(item, per_model, options);
+        const ModelOutput out = fit_one(item, per_model, options, observer);
         (out.ok() ? ok : out.failed() ? failed : warn)++;
         const auto w0 = Clock::now();
         sink.write(out);

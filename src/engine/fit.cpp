@@ -11,11 +11,11 @@ namespace herd {
 
 SamplerOptions options_from(const ModelSpec& spec) { return SamplerOptions(spec.sampler); }
 
-FitResult fit_model(const Model& model, const SamplerOptions& options, int chunk) {
+FitResult fit_model(const Model& model, const SamplerOptions& options, int chunk, const WaveProgressFn& progress) {
   // A one-model wave on the host: the driver the GPU runs is the one every CPU fit runs.
   const WaveLayout layout = make_wave_layout({&model}, {options}, chunk);
   const std::unique_ptr<WaveBackend> backend = make_cpu_wave_backend(layout, false, options.threads);
-  std::vector<WaveOutcome> out = run_wave(*backend, layout);
+  std::vector<WaveOutcome> out = run_wave(*backend, layout, progress);
   if (!out[0].error.empty()) throw ModelError(out[0].error);
   return std::move(out[0].fit);
 }

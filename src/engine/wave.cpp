@@ -60,7 +60,7 @@ std::string chain_error(int status, int chain, const SamplerOptions& o, int iter
 
 }  // namespace
 
-std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
+std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L, const WaveProgressFn& progress) {
   const auto t0 = std::chrono::steady_clock::now();
   // HERD_WAVE_TRACE=1: each launch's iterations and the time so far, on stderr (benchmarks).
   const bool trace = std::getenv("HERD_WAVE_TRACE") != nullptr;
@@ -136,10 +136,32 @@ std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& L) {
 
   // The warmup machine says what runs next; the host launches it and checks the chains
   // after every step that can fail one.
+  // Progress needs the chains' step sizes: read between launches, at most once a second.
+  auto last_report = std::chrono::steady_clock::now();
+  auto report = [&](const WaveStep& step) {
+    if (!progress || std::chrono::steady_clock::now() - last_report < std::chrono::seconds(1)) return;
+    last_report = std::chrono::steady_clock::now();
+    backend.read_state(s);
+    for (size_t m = 0; m < M; ++m) {
+      if (!out[m].error.empty()) continue;
+      WaveProgress p;
+      p.iteration = step.win.last + 1;
+      p.total = W + D;
+      p.sampling = step.kind == WaveStepKind::kSample;
+      std::vector<double> eps;
+      for (int k = 0; k < L.options[m].chains; ++k) eps.push_back(s.eps[static_cast<size_t>(L.chain_offset[m] + k)]);
+      std::nth_element(eps.begin(), eps.begin() + static_cast<long>(eps.size() / 2), eps.end());
+      p.step_size = eps.empty() ? 0 : eps[eps.size() / 2];
+      for (const ChainDraws& d : out[m].fit.chains)
+        p.divergences += static_cast<int>(std::count(d.diverging.begin(), d.diverging.end(), std::uint8_t{1}));
+      progress(m, p);
+    }
+  };
   WarmupMachine machine(W, D, L.chunk, L.options[0].algorithm == Algorithm::kChees);
   int prev_slot = -1, prev_count = 0;
   for (WaveStep step = machine.next(); step.kind != WaveStepKind::kDone; step = machine.next()) {
     backend.run(step);
+    if (step.kind == WaveStepKind::kTransitions || step.kind == WaveStepKind::kSample) report(step);
     switch (step.kind) {
       case WaveStepKind::kInitialize:
       case WaveStepKind::kSearch:

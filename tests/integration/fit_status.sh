@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Honest status through the real command line: an unconverged fit is `warn` (exit 0, or 3
 # with --strict), a failed model exits 1 whatever the flags, the checks follow [run] and the
-# flags, and a fit without --out says that nothing was written.
+# flags, a fit without --out says that nothing was written, and a running fit says where it is.
 set -u
 herd="$1"
 examples=$(cd "$2" && pwd)
@@ -35,6 +35,9 @@ expect "the checks are printed" 0 "checks: max R-hat < 100, bulk and tail ESS > 
 expect "one draw a chain: undefined, never ok" 0 "r_hat undefined .*too few draws" -- \
   fit "$tuned" --warmup 10 --draws 1 --quiet "${lenient[@]}"
 expect "no --out says nothing was written" 0 "nothing was written \(no --out\)" -- fit "$tuned" --warmup 10 --draws 10
+# Off a terminal a running fit says where it is, warmup included (a launch per chunk).
+expect "progress lines in warmup" 0 "dtc_paid_social_tuned: warmup [0-9,]+/13,000, step size [0-9.]+, 0 divergences so far" -- \
+  fit "$tuned" --warmup 12000 --draws 1000 --threads 1 --progress-every 0.2 "${lenient[@]}"
 
 # A run file: one failing model (an outcome that overflows), one unconverged one.
 cat > "$dir/huge.csv" <<'CSV'

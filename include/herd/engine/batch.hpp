@@ -34,6 +34,8 @@ class BatchObserver {
   virtual ~BatchObserver() = default;
   virtual void started(const BatchItem& item) = 0;
   virtual void finished(const BatchItem& item, const ModelOutput& output) = 0;
+  /// How far a running model got (at most once a second per wave, between launches).
+  virtual void progress(const BatchItem& /*item*/, const WaveProgress& /*where*/) {}
 };
 
 /// Executor settings.

@@ -19,7 +19,8 @@ struct ModelTarget {
 
 /// Samples one model in double precision on CPU threads: NUTS as a one-model wave (the
 /// driver of every backend), ChEES on its host driver. Throws ModelError when it fails.
-FitResult fit_model(const Model& model, const SamplerOptions& options, int chunk = 100);
+FitResult fit_model(const Model& model, const SamplerOptions& options, int chunk = 100,
+                    const WaveProgressFn& progress = {});
 
 /// Sampler options from the model's [sampler] table.
 SamplerOptions options_from(const ModelSpec& spec);

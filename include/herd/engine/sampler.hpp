@@ -114,4 +114,15 @@ inline std::string search_failed_message(int chain) {
          ": the step-size search ran away (step size beyond 1e7 or 0); the posterior may be improper";
 }
 
+/// Where one model of a running wave is: what a person following a long fit wants to see.
+struct WaveProgress {
+  int iteration = 0, total = 0;  // iterations done, warmup + draws
+  bool sampling = false;         // past warmup
+  double step_size = 0;          // median over the model's running chains
+  int divergences = 0;           // post-warmup divergent transitions so far
+};
+
+/// Told about each model of a wave (by index) at most once a second, between launches.
+using WaveProgressFn = std::function<void(size_t model, const WaveProgress&)>;
+
 }  // namespace herd

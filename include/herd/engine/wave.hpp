@@ -432,8 +432,8 @@ struct WaveOutcome {
 };
 
 /// Runs a wave to the end (Stan's windowed warmup, then sampling in chunks), NUTS or ChEES
-/// (the models of a wave share their algorithm).
-std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& layout);
+/// (the models of a wave share their algorithm); `progress`, when set, hears how far it got.
+std::vector<WaveOutcome> run_wave(WaveBackend& backend, const WaveLayout& layout, const WaveProgressFn& progress = {});
 
 /// The CPU backend: the HERD_HD chain functions on `threads` threads (0: all cores).
 std::unique_ptr<WaveBackend> make_cpu_wave_backend(const WaveLayout& layout, bool single_precision, int threads);

@@ -38,9 +38,10 @@ struct WaveStep {
 };
 
 /// The sequence of steps for `warmup` warmup and `draws` sampling iterations, sampling
-/// `chunk` iterations per draws buffer. NUTS adapts inside each chain, so its warmup runs
-/// window to window; ChEES (`adapt_each_iteration`) adapts across chains after every
-/// warmup iteration, so its warmup runs an iteration at a time, each followed by kAdapt.
+/// `chunk` iterations per draws buffer and at most `chunk` warmup iterations a launch. NUTS
+/// adapts inside each chain, so its warmup runs window to window; ChEES
+/// (`adapt_each_iteration`) adapts across chains after every warmup iteration, so its warmup
+/// runs an iteration at a time, each followed by kAdapt.
 class WarmupMachine {
  public:
   HERD_HD WarmupMachine(int warmup, int draws, int chunk, bool adapt_each_iteration)
@@ -64,9 +65,13 @@ class WarmupMachine {
         s.window = 0;
         return s;
       case Stage::kWarmup: {
-        // Runs up to the next window end (NUTS) or one iteration (ChEES).
+        // Runs up to the next window end (NUTS) or one iteration (ChEES), at most `chunk`
+        // iterations a launch, so the host hears from the chains (progress, interrupts) as
+        // often in warmup as in sampling. A window split over launches is the same window:
+        // every iteration reads its own place in the schedule.
         const int end = schedule_.next_end(it_ - 1);
-        const int stop = each_ ? it_ : (end >= 0 ? end : warmup_ - 1);
+        const int window_stop = end >= 0 ? end : warmup_ - 1;
+        const int stop = each_ ? it_ : (window_stop < it_ + chunk_ - 1 ? window_stop : it_ + chunk_ - 1);
         s.kind = WaveStepKind::kTransitions;
         s.win.first = it_;
         s.win.last = stop;

@@ -286,11 +286,18 @@ std::vector<std::string> steps_of(int warmup, int draws, int chunk, bool chees) 
 }
 
 TEST(WarmupMachine, NutsRunsWindowToWindowThenChunks) {
-  // Stan's 1000-iteration schedule: windows end at 99, 149, 249, 449, 949; a search after each.
+  // Stan's 1000-iteration schedule: windows end at 99, 149, 249, 449, 949; a search after each;
+  // at most `chunk` (100) iterations a launch, so the long windows run in several.
   EXPECT_EQ(steps_of(1000, 250, 100, false),
             (std::vector<std::string>{"I", "S 0", "T 0-99", "P 99", "S 1", "T 100-149", "P 149", "S 2", "T 150-249",
-                                      "P 249", "S 3", "T 250-449", "P 449", "S 4", "T 450-949", "P 949", "S 5",
+                                      "P 249", "S 3", "T 250-349", "T 350-449", "P 449", "S 4", "T 450-549",
+                                      "T 550-649", "T 650-749", "T 750-849", "T 850-949", "P 949", "S 5",
                                       "T 950-999", "D 1000-1099/0", "D 1100-1199/1", "D 1200-1249/0"}));
+  // With chunks longer than every window, a launch per window.
+  EXPECT_EQ(steps_of(1000, 10, 1000, false),
+            (std::vector<std::string>{"I", "S 0", "T 0-99", "P 99", "S 1", "T 100-149", "P 149", "S 2", "T 150-249",
+                                      "P 249", "S 3", "T 250-449", "P 449", "S 4", "T 450-949", "P 949", "S 5",
+                                      "T 950-999", "D 1000-1009/0"}));
   // Windows and buffers seen by a launch are the schedule's.
   WarmupMachine m(1000, 10, 10, false);
   m.next();
