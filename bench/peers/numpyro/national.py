@@ -55,8 +55,8 @@ def model(x, z, season, trend_x, y):
     gamma = numpyro.sample("gamma", dist.Normal(0.0, 0.5).expand([z.shape[1]]))
     beta = numpyro.sample("beta", dist.HalfNormal(0.3).expand([C]))
     decay = numpyro.sample("adstock_decay", dist.Beta(1.0, 3.0).expand([C]))
-    kappa = numpyro.sample("hill_kappa", dist.Gamma(3.0, 3.0).expand([C]))
-    slope = numpyro.sample("hill_slope", dist.Gamma(3.0, 1.5).expand([C]))
+    kappa = numpyro.sample("hill_kappa", dist.Gamma(6.0, 6.0).expand([C]))
+    slope = numpyro.sample("hill_slope", dist.Gamma(6.0, 3.0).expand([C]))
     sigma = numpyro.sample("sigma", dist.HalfNormal(0.1))
     # Geometric adstock over L taps, normalized by the weights' sum; weeks before the data are zero.
     w = decay[None, :] ** jnp.arange(L)[:, None]  # [L, C]

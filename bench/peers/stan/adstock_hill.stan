@@ -45,8 +45,8 @@ model {
   gamma ~ normal(0, 0.5);
   beta ~ normal(0, 0.3);
   adstock_decay ~ beta(1, 3);
-  hill_kappa ~ gamma(3, 3);
-  hill_slope ~ gamma(3, 1.5);
+  hill_kappa ~ gamma(6, 6);
+  hill_slope ~ gamma(6, 3);
   sigma ~ normal(0, 0.1);
   y ~ normal(mu, sigma);
 }
