@@ -44,8 +44,8 @@ LoadedRun load_run(const FitArgs& a, bool warn_here) {
   LoadedRun run;
   run.spec = parse_run(a.config);
   std::set<std::string> warned;  // sweep points and templates repeat their config's warnings
-  auto warn = [&](const std::string& source, const std::string& w) {
-    if (warn_here && warned.insert(source + w).second) fmt::print(stderr, "herd: warning: {}: {}\n", source, w);
+  auto warn = [&](const std::string& w) {
+    if (warn_here && warned.insert(w).second) fmt::print(stderr, "herd: warning: {}\n", w);
   };
   for (auto& rm : run.spec.models) {
     SamplerSpec& s = rm.spec.sampler;
@@ -55,8 +55,9 @@ LoadedRun load_run(const FitArgs& a, bool warn_here) {
     if (a.draws > 0) s.draws = a.draws;
     if (a.seed >= 0) s.seed = static_cast<std::uint64_t>(a.seed);
     Dataset data = read_dataset(rm.spec);
-    for (const auto& w : rm.spec.warnings) warn(rm.spec.source, w);
-    for (const auto& w : data.warnings) warn(data.source, w);
+    // Config warnings say what, the config's path says where; data warnings carry their file.
+    for (const auto& w : rm.spec.warnings) warn(located(rm.spec.source, 0, 0, w));
+    for (const auto& w : data.warnings) warn(w);
     run.models.push_back(std::make_unique<Model>(rm.spec, std::move(data)));
   }
   return run;

@@ -30,7 +30,7 @@ namespace {
 Model load_model(const std::string& config) {
   ModelSpec spec = parse_model_config(config);
   Dataset data = read_dataset(spec);
-  for (const auto& w : spec.warnings) fmt::print(stderr, "herd: warning: {}\n", w);
+  for (const auto& w : spec.warnings) fmt::print(stderr, "herd: warning: {}\n", located(spec.source, 0, 0, w));
   for (const auto& w : data.warnings) fmt::print(stderr, "herd: warning: {}\n", w);
   return Model(std::move(spec), std::move(data));
 }

@@ -179,9 +179,15 @@ void read_media(const Reader& r, const toml::table& root, MediaSpec& m) {
 void read_controls(const Reader& r, const toml::table& root, ModelSpec& spec) {
   const toml::table* t = r.table(&root, "", "controls");
   if (!t) return;
-  r.check_keys(*t, "controls", {"columns"});
+  r.check_keys(*t, "controls", {"columns", "scale"});
+  if (const toml::node* n = t->get("scale"))
+    spec.control_scale = r.choice(*n, "controls.scale", {ControlScale::kNone, ControlScale::kStd});
   const toml::node* n = t->get("columns");
-  if (!n) return;
+  if (!n || (n->is_array() && n->as_array()->empty())) {
+    if (spec.control_scale != ControlScale::kNone)
+      spec.warnings.push_back("controls.scale is set but there are no controls.columns, so it has no effect");
+    if (!n) return;
+  }
   spec.controls = r.string_list(*n, "controls.columns", "column", true);
   const toml::array& arr = *n->as_array();
   for (size_t i = 0; i < spec.controls.size(); ++i)
@@ -569,7 +575,8 @@ void write_data_media(std::ostream& o, const ModelSpec& s) {
 }
 
 void write_model_sections(std::ostream& o, const ModelSpec& s) {
-  o << "\n[controls]\ncolumns = " << toml_strings(s.controls) << "\n";
+  o << "\n[controls]\ncolumns = " << toml_strings(s.controls) << "\nscale = " << toml_string(to_string(s.control_scale))
+    << "\n";
   o << "\n[seasonality]\nperiod = " << toml_double(s.season_period) << "\nharmonics = " << s.season_harmonics << "\n";
   o << "\n[trend]\ntype = " << toml_string(to_string(s.trend)) << "\n";
   o << "\n[likelihood]\ntype = " << toml_string(to_string(s.likelihood)) << "\n";

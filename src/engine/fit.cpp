@@ -34,12 +34,27 @@ std::vector<int> derived_beta_channels(const Model& model) {
   return out;
 }
 
+// Under [controls] scale = "std", gamma is per sd of the control; gamma_per_unit[k] is what
+// gamma would be with scale = "none": the effect of one unit of the control as the user gave it.
+// Pairs of (gamma's coordinate, control index).
+std::vector<std::pair<int, int>> per_unit_controls(const Model& model) {
+  std::vector<std::pair<int, int>> out;
+  const Dataset& d = model.dataset();
+  if (model.spec().control_scale != ControlScale::kStd) return out;
+  const auto& ps = model.params();
+  for (int k = 0; k < d.K; ++k)
+    for (int i = 0; i < static_cast<int>(ps.size()); ++i)
+      if (ps[static_cast<size_t>(i)].name == "gamma[" + d.controls[static_cast<size_t>(k)] + "]") out.emplace_back(i, k);
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> output_names(const Model& model) {
   std::vector<std::string> names;
   for (const auto& p : model.params()) names.push_back(p.name);
   for (int c : derived_beta_channels(model)) names.push_back("beta[" + model.dataset().channels[static_cast<size_t>(c)] + "]");
+  for (auto [i, k] : per_unit_controls(model)) names.push_back("gamma_per_unit[" + model.dataset().controls[static_cast<size_t>(k)] + "]");
   return names;
 }
 
@@ -47,20 +62,23 @@ std::vector<OutputLabel> output_labels(const Model& model) {
   std::vector<OutputLabel> out;
   for (const auto& p : model.params()) out.push_back({p.stem, p.parts});
   for (int c : derived_beta_channels(model)) out.push_back({"beta", {model.dataset().channels[static_cast<size_t>(c)]}});
+  for (auto [i, k] : per_unit_controls(model)) out.push_back({"gamma_per_unit", {model.dataset().controls[static_cast<size_t>(k)]}});
   return out;
 }
 
 void outputs(const Model& model, const double* theta, double* out) {
   const std::vector<double> v = model.constrain(theta);
   std::copy(v.begin(), v.end(), out);
-  const auto derived = derived_beta_channels(model);
-  if (derived.empty()) return;
-  // beta of a pooled channel = its base effect (exp of it for positive effects).
-  const ModelView<double> m = model.view<double>();
-  std::vector<double> scratch(static_cast<size_t>(model.scratch_size()));
-  const ForwardPass<double> pass(m, theta, scratch.data());
   size_t k = v.size();
-  for (int c : derived) out[k++] = m.positive ? std::exp(pass.base_effect(c)) : pass.base_effect(c);
+  const auto derived = derived_beta_channels(model);
+  if (!derived.empty()) {
+    // beta of a pooled channel = its base effect (exp of it for positive effects).
+    const ModelView<double> m = model.view<double>();
+    std::vector<double> scratch(static_cast<size_t>(model.scratch_size()));
+    const ForwardPass<double> pass(m, theta, scratch.data());
+    for (int c : derived) out[k++] = m.positive ? std::exp(pass.base_effect(c)) : pass.base_effect(c);
+  }
+  for (auto [i, c] : per_unit_controls(model)) out[k++] = v[static_cast<size_t>(i)] / model.dataset().control_scale[static_cast<size_t>(c)];
 }
 
 SamplerHealth health(const FitResult& fit, int max_depth) {

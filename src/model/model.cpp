@@ -303,7 +303,17 @@ ModelData<Real> Model::pack() const {
     }
   }
   b.y_log_jacobian = static_cast<Real>(log_jac);
-  out.z.assign(d.control.begin(), d.control.end());
+  // Controls enter as (x - centre) / scale: 0 and 1 unless [controls] scale = "std".
+  out.z.resize(d.control.size());
+  for (size_t k = 0; k < static_cast<size_t>(d.K); ++k) {
+    const double c = k < d.control_center.size() ? d.control_center[k] : 0.0;
+    const double s = k < d.control_scale.size() ? d.control_scale[k] : 1.0;
+    for (size_t g = 0; g < static_cast<size_t>(d.G); ++g)
+      for (size_t t = 0; t < static_cast<size_t>(d.T); ++t) {
+        const size_t i = (g * static_cast<size_t>(d.K) + k) * static_cast<size_t>(d.T) + t;
+        out.z[i] = static_cast<Real>((d.control[i] - c) / s);
+      }
+  }
   out.season.resize(static_cast<size_t>(v.S * v.T));
   const double two_pi = 6.283185307179586476925;
   for (int h = 1; h <= spec_.season_harmonics; ++h)

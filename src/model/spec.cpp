@@ -60,6 +60,13 @@ const char* to_string(ScaleType v) {
   }
   return "?";
 }
+const char* to_string(ControlScale v) {
+  switch (v) {
+    case ControlScale::kNone: return "none";
+    case ControlScale::kStd: return "std";
+  }
+  return "?";
+}
 const char* to_string(AdstockType v) {
   switch (v) {
     case AdstockType::kNone: return "none";

@@ -24,8 +24,15 @@ struct Dataset {
   std::vector<int> media_column;      // C: 1-based columns of the channels
   std::vector<double> media_scale;    // C: divide media by it (1 when media_scale = none)
   double outcome_scale = 1;           // divide outcome by it
+  std::vector<double> control_center; // K: subtract from a control, then divide by control_scale
+  std::vector<double> control_scale;  // K: (0 and 1 when controls.scale = none; mean and sd for std)
   std::vector<std::string> warnings;  // e.g. a channel with zero spend throughout
 };
+
+/// The centre and scale of each control under `how` (std: mean and sd over every row of
+/// every panel member; a constant control keeps scale 1). Written to the output so that
+/// readers recover the fitted values without the CSV.
+void set_control_scales(Dataset& d, ControlScale how);
 
 /// Reads and validates spec.data.path for the channels and controls of `spec`.
 /// Throws InputError naming file, line and column for the first problem it finds.

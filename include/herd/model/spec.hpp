@@ -20,6 +20,7 @@ enum class LikelihoodType { kNormal, kLognormal, kStudentT };
 enum class TrendType { kNone, kLinear };
 enum class PoolingType { kUnpooled, kCentered, kNoncentered };
 enum class EffectSign { kPositive, kFree };
+enum class ControlScale { kNone, kStd };  // [controls] scale: as given, or centred and divided by the sd
 
 /// [data]: where the CSV is and which columns mean what.
 struct DataSpec {
@@ -95,6 +96,7 @@ struct ModelSpec {
   DataSpec data;
   MediaSpec media;
   std::vector<std::string> controls;
+  ControlScale control_scale = ControlScale::kNone;
   double season_period = 52.18;
   int season_harmonics = 0;
   TrendType trend = TrendType::kNone;
@@ -116,5 +118,6 @@ const char* to_string(LikelihoodType v);
 const char* to_string(TrendType v);
 const char* to_string(PoolingType v);
 const char* to_string(EffectSign v);
+const char* to_string(ControlScale v);
 
 }  // namespace herd

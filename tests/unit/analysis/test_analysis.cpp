@@ -263,6 +263,43 @@ TEST(Analysis, RestoredModelGivesBackTheDraws) {
   EXPECT_LT(worst, 1e-9);
 }
 
+// [controls] scale = "std": the file stores each control's centre and scale, the restored
+// model fits the same values, and gamma_per_unit is gamma per unit of the control as given.
+TEST(Analysis, StdScaledControlsSurviveTheFileAndReportPerUnit) {
+  testing::Options opt;
+  opt.C = 2;
+  opt.K = 2;
+  opt.lift_tests = 0;
+  opt.control_scale = ControlScale::kStd;
+  opt.control_offset = 3e6;
+  opt.control_spread = 4e5;
+  const Model coded = testing::make_model(opt, 5);
+  ModelSpec spec = coded.spec();
+  spec.data.path = "random.csv";  // the stored config must parse back
+  spec.data.outcome = "y";
+  const Model m(spec, coded.dataset());
+  ASSERT_GT(m.dataset().control_scale[0], 1e5);
+  const SamplerOptions o = quick(m, 30, 5);
+  const FitResult fit = fit_model(m, o);
+  const FittedModel f = restore_model(build_output(m, fit, o, false), "<memory>");
+  EXPECT_EQ(f.model->spec().control_scale, ControlScale::kStd);
+  EXPECT_EQ(f.model->dataset().control_center, m.dataset().control_center);
+  EXPECT_EQ(f.model->dataset().control_scale, m.dataset().control_scale);
+  std::vector<double> g(static_cast<size_t>(m.dim())), g2(g.size());
+  EXPECT_EQ(m.log_density_grad(f.draw(0), g.data()), f.model->log_density_grad(f.draw(0), g2.data()));
+  for (int k = 0; k < 2; ++k) {
+    const std::string name = m.dataset().controls[static_cast<size_t>(k)];
+    const auto gamma = reported(f, "gamma[" + name + "]"), per_unit = reported(f, "gamma_per_unit[" + name + "]");
+    ASSERT_EQ(gamma.size(), per_unit.size());
+    for (size_t i = 0; i < gamma.size(); ++i)
+      EXPECT_DOUBLE_EQ(per_unit[i], gamma[i] / m.dataset().control_scale[static_cast<size_t>(k)]);
+  }
+  // Under "none" gamma is already per unit: no second name for it.
+  opt.control_scale = ControlScale::kNone;
+  const auto names = output_names(testing::make_model(opt, 5));
+  EXPECT_EQ(std::count_if(names.begin(), names.end(), [](const std::string& n) { return n.rfind("gamma_per_unit", 0) == 0; }), 0);
+}
+
 TEST(Analysis, CurvesAndRoiEqualNaiveRecomputation) {
   const Simulated s = simulate(kHillToml, kHillTruth, 80, 22);
   const FittedModel f = fit_and_restore(*s.model, quick(*s.model, 200, 50));

@@ -144,6 +144,7 @@ void expect_same_spec(const ModelSpec& a, const ModelSpec& b) {
   EXPECT_EQ(a.media.pooling.type, b.media.pooling.type);
   EXPECT_EQ(a.media.pooling.multipliers, b.media.pooling.multipliers);
   EXPECT_EQ(a.controls, b.controls);
+  EXPECT_EQ(a.control_scale, b.control_scale);
   EXPECT_EQ(a.season_period, b.season_period);
   EXPECT_EQ(a.season_harmonics, b.season_harmonics);
   EXPECT_EQ(a.trend, b.trend);
@@ -340,6 +341,7 @@ effect_sign = "free"
 pooling = { type = "centered", multipliers = { "tv spend" = 0.30000000000000004, radio = 2 } }
 [controls]
 columns = ["price", "promo"]
+scale = "std"
 [seasonality]
 period = 7
 harmonics = 3
@@ -379,6 +381,7 @@ max_depth = 15
 seed = 9007199254740993
 )toml");
   EXPECT_TRUE(has_warning(busy, "hill_kappa"));
+  EXPECT_EQ(busy.control_scale, ControlScale::kStd);
   EXPECT_EQ(busy.media.groups[0].first, "video & audio");
   expect_round_trip(busy);
   // Built in code rather than parsed, with defaults filled the documented way.
@@ -395,6 +398,15 @@ seed = 9007199254740993
   code.season_harmonics = 1;
   fill_default_priors(code);
   expect_round_trip(code);
+}
+
+TEST(ModelConfig, ControlScaleDefaultsToNoneAndWarnsWithoutControls) {
+  EXPECT_EQ(parse(kBase).control_scale, ControlScale::kNone);
+  EXPECT_TRUE(parse(kBase).warnings.empty());
+  const ModelSpec s = parse(kBase + "[controls]\nscale = \"std\"\n");
+  EXPECT_EQ(s.control_scale, ControlScale::kStd);
+  EXPECT_TRUE(has_warning(s, "controls.scale is set but there are no controls.columns"));
+  EXPECT_TRUE(has_warning(parse(kBase + "[controls]\ncolumns = []\nscale = \"std\"\n"), "no effect"));
 }
 
 TEST(ModelConfig, WarnsAboutPriorsTheModelDoesNotUse) {
@@ -505,6 +517,8 @@ TEST(ModelConfigErrors, DuplicateChannel) {
   expect_error(replace(kBase, "\"social\"]", "\"\"]"), {"media.channels[2]", "non-empty string"});
   expect_error(replace(kBase, "[\"tv\", \"search\", \"social\"]", "[]"), {"media.channels", "non-empty array"});
   expect_error(kBase + "[controls]\ncolumns = [\"price\", \"price\"]\n", {"controls.columns", "duplicate column"});
+  expect_error(kBase + "[controls]\ncolumns = [\"price\"]\nscale = \"max\"\n",
+               {"test.toml:8:", "controls.scale", "one of \"none\", \"std\"", "\"max\""});
   expect_error(kBase + "[controls]\ncolumns = [\"tv\"]\n", {"test.toml:7:", "controls.columns", "media channel"});
 }
 

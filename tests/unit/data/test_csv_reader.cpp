@@ -3,6 +3,7 @@
 // the "line:col" and the words a user needs to find and fix the cell.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -226,6 +227,82 @@ TEST(CsvReader, WarnsAboutConstantChannel) {
 TEST(CsvReader, ChannelConstantInEachGeoButNotOverallIsNoWarning) {
   const Dataset d = read("geo,week,sales,tv\na,1,1,5\na,2,2,5\nb,1,3,6\nb,2,4,6\n", spec_for({"tv"}, {}, "geo"));
   EXPECT_TRUE(d.warnings.empty());
+}
+
+TEST(CsvReader, ControlScaleNoneKeepsControlsAsGiven) {
+  const Dataset d = read(kWide, wide_spec());
+  EXPECT_EQ(d.control_center, (std::vector<double>{0}));
+  EXPECT_EQ(d.control_scale, (std::vector<double>{1}));
+}
+
+TEST(CsvReader, ControlScaleStdIsMeanAndSdOverEveryRowOfEveryGeo) {
+  ModelSpec s = spec_for({"tv"}, {"organic", "price"}, "geo");
+  s.control_scale = ControlScale::kStd;
+  // organic: 1e6, 3e6 | 5e6, 7e6 -> mean 4e6, sd sqrt(20e12 / 3); price: 2, 2, 2, 4.
+  const Dataset d = read("geo,week,sales,tv,organic,price\n"
+                         "a,1,1,5,1000000,2\na,2,2,6,3000000,2\nb,1,3,7,5000000,2\nb,2,4,8,7000000,4\n",
+                         s);
+  ASSERT_EQ(d.control_center.size(), 2u);
+  EXPECT_DOUBLE_EQ(d.control_center[0], 4e6);
+  EXPECT_DOUBLE_EQ(d.control_scale[0], std::sqrt(20e12 / 3));
+  EXPECT_DOUBLE_EQ(d.control_center[1], 2.5);
+  EXPECT_DOUBLE_EQ(d.control_scale[1], 1.0);  // sqrt(3 / 3)
+  EXPECT_EQ(d.control[0], 1e6);               // the data stay in the user's units
+  EXPECT_TRUE(d.warnings.empty()) << d.warnings[0];
+}
+
+TEST(CsvReader, MillionValuedControlWarnsUnlessScaled) {
+  ModelSpec s = spec_for({"tv"}, {"organic"});
+  const std::string text = "week,sales,tv,organic\n1,1,5,1200000\n2,2,6,5800000\n3,3,7,2500000\n";
+  const Dataset d = read(text, s);
+  ASSERT_EQ(d.warnings.size(), 1u);
+  const std::string& w = d.warnings[0];
+  EXPECT_EQ(w.rfind("data.csv: ", 0), 0u) << w;
+  for (const char* part : {"control \"organic\" (column 4)", "5,800,000", "stalls the sampler", "scale = \"std\""})
+    EXPECT_NE(w.find(part), std::string::npos) << part << " in " << w;
+  s.control_scale = ControlScale::kStd;
+  EXPECT_TRUE(read(text, s).warnings.empty());
+}
+
+TEST(CsvReader, ControlThatIsAllButTheInterceptWarns) {
+  ModelSpec s = spec_for({"tv"}, {"price"});
+  const std::string text = "week,sales,tv,price\n1,1,5,500.01\n2,2,6,500.02\n3,3,7,500.03\n";
+  const Dataset d = read(text, s);
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_NE(d.warnings[0].find("all but the intercept"), std::string::npos) << d.warnings[0];
+  // Price at 10.0 +- 0.4 (national_media's) is no stall and says nothing.
+  EXPECT_TRUE(read("week,sales,tv,price\n1,1,5,9.6\n2,2,6,10.0\n3,3,7,10.4\n", s).warnings.empty());
+}
+
+TEST(CsvReader, ConstantControlWarnsUnderEitherScale) {
+  for (ControlScale how : {ControlScale::kNone, ControlScale::kStd}) {
+    ModelSpec s = spec_for({"tv"}, {"promo"});
+    s.control_scale = how;
+    const Dataset d = read("week,sales,tv,promo\n1,1,5,1\n2,2,6,1\n3,3,7,1\n", s);
+    ASSERT_EQ(d.warnings.size(), 1u);
+    EXPECT_NE(d.warnings[0].find("control \"promo\" (column 4) has the same value (1)"), std::string::npos)
+        << d.warnings[0];
+    EXPECT_EQ(d.control_scale[0], 1.0);
+  }
+}
+
+// A file sorted by a tool lists Geo0, Geo1, Geo10, Geo11, Geo2: herd shows natural order.
+TEST(CsvReader, LexicographicPanelOrderBecomesNaturalOrder) {
+  std::string text = "geo,week,sales,tv\n";
+  for (const char* g : {"Geo0", "Geo1", "Geo10", "Geo11", "Geo2", "Geo9"})
+    text += std::string(g) + ",1,1,5\n" + g + ",2,2,6\n";
+  const Dataset d = read(text, spec_for({"tv"}, {}, "geo"));
+  EXPECT_EQ(d.geos, (std::vector<std::string>{"Geo0", "Geo1", "Geo2", "Geo9", "Geo10", "Geo11"}));
+  // Each member's rows moved with its name.
+  EXPECT_EQ(d.line, (std::vector<int>{2, 3, 4, 5, 10, 11, 12, 13, 6, 7, 8, 9}));
+}
+
+TEST(CsvReader, PanelOrderOfTheDataIsKeptWhenItIsNotSorted) {
+  std::string text = "geo,week,sales,tv\n";
+  for (const char* g : {"north", "south", "east", "west", "store10", "store2"})
+    text += std::string(g) + ",1,1,5\n" + g + ",2,2,6\n";
+  const Dataset d = read(text, spec_for({"tv"}, {}, "geo"));
+  EXPECT_EQ(d.geos, (std::vector<std::string>{"north", "south", "east", "west", "store10", "store2"}));
 }
 
 // --- errors ------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ struct Options {
   EffectSign sign = EffectSign::kPositive;
   bool trend = true;
   int lift_tests = 1;
+  ControlScale control_scale = ControlScale::kNone;
+  double control_offset = 0, control_spread = 1;  // controls ~ offset + spread * N(0, 1)
 };
 
 inline Model make_model(const Options& o, std::uint64_t seed) {
@@ -47,7 +49,8 @@ inline Model make_model(const Options& o, std::uint64_t seed) {
       }
   for (int g = 0; g < o.G; ++g)
     for (int k = 0; k < o.K; ++k)
-      for (int t = 0; t < o.T; ++t) d.control.push_back(n01(rng));
+      for (int t = 0; t < o.T; ++t) d.control.push_back(o.control_offset + o.control_spread * n01(rng));
+  set_control_scales(d, o.control_scale);
   for (int i = 0; i < o.G * o.T; ++i) {
     d.outcome.push_back(1000.0 * (1.0 + 0.3 * u01(rng)));
     d.line.push_back(i + 2);
@@ -88,6 +91,7 @@ inline Model make_model(const Options& o, std::uint64_t seed) {
   }
   for (int c = 0; c < o.C; ++c) spec.media.pooling.multipliers[d.channels[c]] = 0.2 + 1.8 * u01(rng);
   spec.controls = d.controls;
+  spec.control_scale = o.control_scale;
   spec.season_harmonics = o.harmonics;
   spec.season_period = 13.0;
   spec.trend = o.trend ? TrendType::kLinear : TrendType::kNone;

@@ -130,6 +130,18 @@ double naive_log_density(const Model& model, const std::vector<double>& theta) {
     return s.media.adstock.normalize ? W : 1.0;
   };
 
+  // controls.scale = "std": centred on the mean and divided by the sd over every row.
+  auto control = [&](int k, int g, int t) {
+    const double x = d.control[(g * d.K + k) * d.T + t];
+    if (s.control_scale == ControlScale::kNone) return x;
+    double sum = 0, ss = 0;
+    const int n = d.G * d.T;
+    for (int h = 0; h < d.G; ++h)
+      for (int u = 0; u < d.T; ++u) sum += d.control[(h * d.K + k) * d.T + u];
+    for (int h = 0; h < d.G; ++h)
+      for (int u = 0; u < d.T; ++u) ss += std::pow(d.control[(h * d.K + k) * d.T + u] - sum / n, 2);
+    return (x - sum / n) / std::sqrt(ss / (n - 1));
+  };
   const double sigma = at("sigma");
   for (int g = 0; g < d.G; ++g) {
     for (int t = 0; t < d.T; ++t) {
@@ -139,7 +151,7 @@ double naive_log_density(const Model& model, const std::vector<double>& theta) {
         mu += at("season[sin" + std::to_string(h) + "]") * std::sin(2 * kPi * h * (t + 1) / s.season_period);
         mu += at("season[cos" + std::to_string(h) + "]") * std::cos(2 * kPi * h * (t + 1) / s.season_period);
       }
-      for (int k = 0; k < d.K; ++k) mu += at("gamma[" + d.controls[k] + "]") * d.control[(g * d.K + k) * d.T + t];
+      for (int k = 0; k < d.K; ++k) mu += at("gamma[" + d.controls[k] + "]") * control(k, g, t);
       for (int c = 0; c < d.C; ++c) {
         double a = 0;
         for (int l = 0; l < L; ++l)
@@ -201,6 +213,9 @@ TEST(NaiveModel, LogDensityMatchesOnRandomConfigs) {
     o.taps = 2 + pick(rng) % 6;
     o.T = 10 + pick(rng) % 30;
     o.lift_tests = pick(rng) % 3;
+    o.control_scale = static_cast<ControlScale>(pick(rng) % 2);
+    o.control_offset = pick(rng) % 2 ? 0.0 : 50.0;
+    o.control_spread = o.control_scale == ControlScale::kStd ? 20.0 : 1.0;
     const Model m = testing::make_model(o, 500 + static_cast<std::uint64_t>(rep));
     std::uniform_real_distribution<double> u(-1.5, 1.5);
     std::vector<double> theta(static_cast<size_t>(m.dim())), grad(theta.size());
