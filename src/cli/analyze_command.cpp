@@ -16,6 +16,7 @@
 #include "herd/analysis/analysis.hpp"
 #include "herd/core/error.hpp"
 #include "herd/core/files.hpp"
+#include "herd/core/text_table.hpp"
 #include "herd/io/hdf5_file.hpp"
 #include "herd/io/output_guard.hpp"
 #include "herd/io/summary.hpp"
@@ -168,8 +169,13 @@ int run_analyze(const std::string& file, const std::string& model, bool all, con
   return status;
 }
 
-int run_optimize(const OptimizeArgs& args) {
-  const std::string name = select_models(args.file, args.model, false).front();
+namespace {
+
+// One model's allocation: the table on stdout, its JSON object back. Bounds and fixes name
+// channels; under --all a model without one of them is left as it is (the caller checks that
+// some model had it).
+nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::string& name,
+                                      std::vector<std::string>& used_channels) {
   const ModelOutput mo = read_for_analysis(args.file, name);
   if (mo.failed())
     throw InputError(located(args.file, 0, 0, "model " + name + " has status \"" + mo.status.text() + "\""));
@@ -186,11 +192,15 @@ int run_optimize(const OptimizeArgs& args) {
     o.lower[c] = r.current()[c] * (1 - o.bound_fraction);
     o.upper[c] = r.current()[c] * (1 + o.bound_fraction);
   }
+  // The channel's index, or C when an --all model lacks it.
   auto channel_index = [&](const std::string& ch, const std::string& flag) {
     const auto it = std::find(channels.begin(), channels.end(), ch);
-    if (it == channels.end())
-      throw InputError(located(args.file, 0, 0, flag + ": model " + name + " has no channel \"" + ch + "\""));
-    return static_cast<size_t>(it - channels.begin());
+    if (it != channels.end()) {
+      used_channels.push_back(ch);
+      return static_cast<size_t>(it - channels.begin());
+    }
+    if (args.all) return C;
+    throw InputError(located(args.file, 0, 0, flag + ": model " + name + " has no channel \"" + ch + "\""));
   };
   for (const auto& b : args.bounds) {
     // Channel names may hold commas, so only a second "=" shows several bounds in one flag.
@@ -200,7 +210,6 @@ int run_optimize(const OptimizeArgs& args) {
                                                                   "--bounds b=0:2), not several joined by commas"));
     if (eq == std::string::npos || colon == std::string::npos)
       throw InputError(located(args.file, 0, 0, "--bounds " + b + ": expected CHANNEL=LO:HI (weekly spend)"));
-    const size_t c = channel_index(b.substr(0, eq), "--bounds");
     char* end = nullptr;
     const std::string lo = b.substr(eq + 1, colon - eq - 1), hi = b.substr(colon + 1);
     const double l = std::strtod(lo.c_str(), &end);
@@ -209,11 +218,14 @@ int run_optimize(const OptimizeArgs& args) {
     const bool hi_ok = end && *end == '\0' && !hi.empty();
     if (!lo_ok || !hi_ok || !(l >= 0) || !(h >= l) || !std::isfinite(h))
       throw InputError(located(args.file, 0, 0, "--bounds " + b + ": need 0 <= LO <= HI, finite numbers"));
+    const size_t c = channel_index(b.substr(0, eq), "--bounds");
+    if (c == C) continue;
     o.lower[c] = l;
     o.upper[c] = h;
   }
   for (const auto& ch : args.fixed) {
     const size_t c = channel_index(ch, "--fix");
+    if (c == C) continue;
     o.lower[c] = o.upper[c] = r.current()[c];
   }
   OptimizeResult res;
@@ -222,39 +234,80 @@ int run_optimize(const OptimizeArgs& args) {
   } catch (const std::invalid_argument& e) {
     throw InputError(located(args.file, 0, 0, std::string("optimize ") + name + ": " + e.what()));
   }
-  fmt::print("{}: weekly budget {:.6g}, objective {} ({} draws, {} evaluations)\n", name, res.budget, res.objective,
-             f.n(), res.evaluations);
-  fmt::print("{:<24} {:>12} {:>12} {:>8} {:>12} {:>12}\n", "channel", "current", "recommended", "change", "lower",
-             "upper");
-  for (size_t c = 0; c < C; ++c)
-    fmt::print("{:<24} {:>12.6g} {:>12.6g} {:>7.1f}% {:>12.6g} {:>12.6g}\n", channels[c], res.current[c],
-               res.recommended[c], res.current[c] > 0 ? 100 * (res.recommended[c] / res.current[c] - 1) : 0.0,
-               res.lower[c], res.upper[c]);
-  fmt::print("expected {} per week: current {:.6g}, recommended {:.6g}\n", f.model->spec().data.outcome,
-             res.outcome_current, res.outcome_recommended);
-  fmt::print("lift {:.6g} [94% HDI {:.6g}, {:.6g}], P(recommended beats current) = {:.3f}\n", res.lift.mean,
-             res.lift.low, res.lift.high, res.p_better);
-  if (!args.json.empty()) {
-    auto alloc = [&](const std::vector<double>& v) {
-      nlohmann::ordered_json per = nlohmann::ordered_json::object();
-      for (size_t c = 0; c < C; ++c) per[channels[c]] = v[c];
-      return per;
-    };
-    nlohmann::ordered_json j;
-    j["model"] = name;
-    j["budget"] = res.budget;
-    j["objective"] = res.objective;
-    j["current"] = alloc(res.current);
-    j["recommended"] = alloc(res.recommended);
-    j["lower"] = alloc(res.lower);
-    j["upper"] = alloc(res.upper);
-    j["expected_outcome"] = {{"current", res.outcome_current}, {"recommended", res.outcome_recommended}};
-    j["lift"] = {{"mean", res.lift.mean}, {"hdi_3%", res.lift.low}, {"hdi_97%", res.lift.high}};
-    j["p_better"] = res.p_better;
-    const std::string text = j.dump() + "\n";
-    write_file_atomically(args.json, text);
+  fmt::print("{}: weekly budget {}, objective {} ({} draws, {} evaluations)\n", name, fmt_count(res.budget),
+             res.objective, fmt_count(f.n()), fmt_count(res.evaluations));
+  if (!mo.ok())
+    fmt::print("  status {}: the allocation comes from chains that did not pass their checks\n", mo.status.text());
+  TextTable t({"channel", "current", "recommended", "change", "lower", "upper"});
+  bool new_spend = false;
+  for (size_t c = 0; c < C; ++c) {
+    // A channel with no current spend has no percentage change: "-" and a footnote.
+    std::string change = kDash;
+    if (res.current[c] > 0) {
+      change = fmt::format("{:+.1f}%", 100 * (res.recommended[c] / res.current[c] - 1));
+    } else {
+      new_spend = new_spend || res.recommended[c] > 0;
+    }
+    t.row({channels[c], fmt_count(res.current[c]), fmt_count(res.recommended[c]), change, fmt_count(res.lower[c]),
+           fmt_count(res.upper[c])});
   }
-  return 0;
+  if (new_spend) t.note("- change: the channel has no current spend");
+  t.print(std::cout);
+  std::cout.flush();
+  fmt::print("expected {} per week: current {}, recommended {}\n", f.model->spec().data.outcome,
+             fmt_num(res.outcome_current, 4), fmt_num(res.outcome_recommended, 4));
+  fmt::print("lift {} [94% HDI {}, {}], P(recommended beats current) = {}\n", fmt_num(res.lift.mean),
+             fmt_num(res.lift.low), fmt_num(res.lift.high), fmt_fixed(res.p_better, 3));
+  auto alloc = [&](const std::vector<double>& v) {
+    nlohmann::ordered_json per = nlohmann::ordered_json::object();
+    for (size_t c = 0; c < C; ++c) per[channels[c]] = v[c];
+    return per;
+  };
+  nlohmann::ordered_json j;
+  j["model"] = name;
+  j["status"] = mo.status.text();
+  j["budget"] = res.budget;
+  j["objective"] = res.objective;
+  j["current"] = alloc(res.current);
+  j["recommended"] = alloc(res.recommended);
+  j["lower"] = alloc(res.lower);
+  j["upper"] = alloc(res.upper);
+  j["expected_outcome"] = {{"current", res.outcome_current}, {"recommended", res.outcome_recommended}};
+  j["lift"] = {{"mean", res.lift.mean}, {"hdi_3%", res.lift.low}, {"hdi_97%", res.lift.high}};
+  j["p_better"] = res.p_better;
+  return j;
+}
+
+}  // namespace
+
+int run_optimize(const OptimizeArgs& args) {
+  const std::vector<std::string> names = select_models(args.file, args.model, args.all);
+  std::vector<std::string> used;
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  int status = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) fmt::print("\n");
+    if (!args.all) {
+      all.push_back(optimize_model(args, names[i], used));
+      continue;
+    }
+    // --all: a failed model is said and skipped, the rest go on.
+    try {
+      all.push_back(optimize_model(args, names[i], used));
+    } catch (const InputError& e) {
+      fmt::print(stderr, "herd: error: {}\n", e.what());
+      status = 1;
+    }
+  }
+  for (const auto* list : {&args.bounds, &args.fixed})
+    for (const auto& item : *list) {
+      const std::string ch = list == &args.fixed ? item : item.substr(0, item.rfind('='));
+      if (std::find(used.begin(), used.end(), ch) == used.end())
+        throw InputError(located(args.file, 0, 0, "no model in this file has channel \"" + ch + "\""));
+    }
+  // One model: INTERFACE.md's object; --all: an array of them, in the file's order.
+  if (!args.json.empty()) write_file_atomically(args.json, (args.all ? all : all.at(0)).dump() + "\n");
+  return status;
 }
 
 }  // namespace herd

@@ -28,9 +28,10 @@ int run_fit(const FitArgs& args);
 /// `herd analyze FILE (--model NAME | --all) [--out DIR]`.
 int run_analyze(const std::string& file, const std::string& model, bool all, const std::string& out_dir);
 
-/// `herd optimize FILE --model NAME [--budget B] [--bounds CH=LO:HI ...] [--fix CH ...] [--objective ...] [--json OUT]`.
+/// `herd optimize FILE (--model NAME | --all) [--budget B] [--bounds CH=LO:HI ...] [--fix CH ...] [--objective ...] [--json OUT]`.
 struct OptimizeArgs {
   std::string file, model, objective = "mean", json;
+  bool all = false;  // every model that did not fail (--all)
   double budget = 0;
   std::vector<std::string> bounds, fixed;
 };

@@ -172,7 +172,9 @@ int main(int argc, char** argv) {
   herd::OptimizeArgs oa;
   auto* optimize = app.add_subcommand("optimize", "Allocate a weekly budget across channels over the posterior");
   optimize->add_option("FILE", oa.file, "HDF5 file written by herd fit")->required();
-  optimize->add_option("--model", oa.model, "the model")->required();
+  auto* opt_model = optimize->add_option("--model", oa.model, "the model");
+  optimize->add_flag("--all", oa.all, "every model of the file that did not fail (--json then writes an array)")
+      ->excludes(opt_model);
   optimize->add_option("--budget", oa.budget, "weekly budget (default: the current average weekly total)")
       ->check(CLI::PositiveNumber);
   optimize->add_option("--bounds", oa.bounds, "CHANNEL=LO:HI weekly spend bounds (default +-30% of current)");

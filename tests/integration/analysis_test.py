@@ -131,7 +131,19 @@ def main(herd, work):
     for c, x in rec.items():
         check(0.7 * r["current"][c] * (1 - 1e-9) <= x <= 1.3 * r["current"][c] * (1 + 1e-9), f"{c} within +-30%")
     check(r["expected_outcome"]["recommended"] >= r["expected_outcome"]["current"], "no worse than current")
-    run(herd, "optimize", out, "--model", model, "--objective", "q10", expect=0)
+    p = run(herd, "optimize", out, "--model", model, "--objective", "q10", expect=0)
+    # A table a person reads: whole currency with separators, no e-notation, changes in %.
+    check("e+" not in p.stdout and "e-" not in p.stdout, f"optimize table in e-notation:\n{p.stdout}")
+    check(any("," in line.split()[1] for line in p.stdout.splitlines() if line.startswith("meta_")),
+          f"optimize table without thousands separators:\n{p.stdout}")
+    # --all: every model the file holds, one JSON object each (the same as --model gives).
+    js_all = os.path.join(work, "opt_all.json")
+    run(herd, "optimize", out, "--all", "--budget", repr(budget), "--fix", "linkedin_awareness", "--json", js_all,
+        expect=0)
+    with open(js_all) as f:
+        every = json.load(f)
+    check(isinstance(every, list) and [m["model"] for m in every] == [model], f"--all JSON {every}")
+    check(every[0]["recommended"] == r["recommended"], "--all gives what --model gives")
 
     # Bad input: exit 2, nothing written.
     bad = os.path.join(work, "bad.json")
@@ -141,7 +153,9 @@ def main(herd, work):
                  ["optimize", out, "--model", model, "--bounds", "nope=1:2", "--json", bad],
                  ["optimize", out, "--model", model, "--bounds", "meta_retargeting=5:1", "--json", bad],
                  ["optimize", out, "--model", model, "--budget", "1e12", "--json", bad],
-                 ["optimize", out, "--model", model, "--objective", "max", "--json", bad]):
+                 ["optimize", out, "--model", model, "--objective", "max", "--json", bad],
+                 ["optimize", out, "--json", bad],
+                 ["optimize", out, "--all", "--fix", "nope", "--json", bad]):
         p = run(herd, *args)
         check(p.returncode == 2, f"herd {' '.join(args)}: exit {p.returncode}\n{p.stderr}")
         check(p.stderr.strip() != "", f"herd {' '.join(args)}: says why")
