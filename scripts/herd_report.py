@@ -331,7 +331,8 @@ def channel_table(m):
         # is prior-dominated takes its answer from the group (files before effect_source: data/prior).
         source = g("effect_source") or ("prior" if pd else "data")
         said = {"prior": "the prior (prior-dominated)",
-                "group": "its group (own deviation prior-dominated)"}.get(source, "data")
+                "group": "its group (own deviation prior-dominated)",
+                "unconverged": "unknown (did not converge)"}.get(source, "data")
         rows.append([r["channel"], fmt(num(g("current_spend"))),
                      fmt_iv(g("contribution_mean"), g("contribution_hdi_3%"), g("contribution_hdi_97%")),
                      fmt_iv(g("share_mean"), g("share_hdi_3%"), g("share_hdi_97%"), pct=True),
@@ -444,7 +445,8 @@ def main():
          "prior-dominated"],
         [[r["parameter"]] + [fmt(num(r[k])) for k in ("prior_mean", "prior_sd", "posterior_mean",
                                                         "posterior_sd", "contraction", "shift")]
-         + ["yes" if num(r["prior_dominated"]) == 1 else "no"] for r in pri],
+         + ["yes" if num(r["prior_dominated"]) == 1 else
+            "unreliable (did not converge)" if r.get("converged") == "0" else "no"] for r in pri],
         [num(r["prior_dominated"]) == 1 for r in pri]) +
         '<p class="note">Contraction near 1: the data narrowed the prior a lot; near 0 (shaded rows): the '
         "result mostly repeats the prior. Shift is how far the mean moved, in prior standard deviations.</p>")

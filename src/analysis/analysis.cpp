@@ -92,6 +92,33 @@ std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, in
   return out;
 }
 
+namespace {
+
+// Where each channel's effect comes from, read off the prior checks.
+void set_effect_sources(Analysis& a) {
+  auto find = [&](const std::string& parameter) -> const PriorCheck* {
+    for (const auto& p : a.priors)
+      if (p.parameter == parameter) return &p;
+    return nullptr;
+  };
+  a.effect_source.clear();
+  for (const auto& ch : a.channels) {
+    const PriorCheck* beta = find("beta[" + ch + "]");
+    const PriorCheck* z = find("beta_z[" + ch + "]");
+    EffectSource src = EffectSource::kData;
+    if (beta && beta->prior_dominated()) {
+      src = EffectSource::kPrior;
+    } else if (z && z->prior_dominated()) {
+      src = EffectSource::kGroup;
+    } else if ((beta && beta->contraction_unreliable()) || (z && z->contraction_unreliable())) {
+      src = EffectSource::kUnconverged;
+    }
+    a.effect_source.push_back(src);
+  }
+}
+
+}  // namespace
+
 Analysis analyze(const FittedModel& fit, const std::string& name, const AnalysisOptions& options) {
   const Model& model = *fit.model;
   const Dataset& d = model.dataset();
@@ -248,22 +275,20 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
     a.beta_posterior.push_back(iv(beta_post[c]));
     a.beta_prior.push_back(iv(beta_prior[c]));
   }
-  auto dominated = [&](const std::string& parameter) {
-    for (const auto& p : a.priors)
-      if (p.parameter == parameter) return p.prior_dominated();
-    return false;
-  };
-  for (size_t c = 0; c < C; ++c)
-    a.effect_source.push_back(dominated("beta[" + d.channels[c] + "]")     ? EffectSource::kPrior
-                              : dominated("beta_z[" + d.channels[c] + "]") ? EffectSource::kGroup
-                                                                           : EffectSource::kData);
+  set_effect_sources(a);
   return a;
+}
+
+void mark_convergence(Analysis& a, const std::vector<std::string>& converged) {
+  for (auto& p : a.priors) p.converged = std::find(converged.begin(), converged.end(), p.parameter) != converged.end();
+  set_effect_sources(a);
 }
 
 const char* to_string(EffectSource s) {
   switch (s) {
     case EffectSource::kData: return "data";
     case EffectSource::kGroup: return "group";
+    case EffectSource::kUnconverged: return "unconverged";
     case EffectSource::kPrior: break;
   }
   return "prior";

@@ -131,14 +131,16 @@ DataGroup analysis_group(const Analysis& a) {
   }
   if (!a.priors.empty()) {
     std::vector<std::string> names;
-    std::vector<double> con, shift;
+    std::vector<double> con, shift, converged;
     for (const auto& p : a.priors) {
       names.push_back(p.parameter);
       con.push_back(p.contraction);
       shift.push_back(p.shift);
+      converged.push_back(p.converged ? 1 : 0);
     }
     g.coords.push_back(text_coord("parameter", names));
     plain("contraction", {"parameter"}, con, "1 - posterior variance / prior variance");
+    plain("converged", {"parameter"}, converged, "1 where R-hat and ESS passed: only then does contraction mean anything");
     plain("prior_shift", {"parameter"}, shift, "(posterior mean - prior mean) / prior sd");
   }
   return g;
@@ -212,10 +214,10 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
   }
   {
     CsvWriter w({"parameter", "prior_mean", "prior_sd", "posterior_mean", "posterior_sd", "contraction", "shift",
-                 "prior_dominated"});
+                 "prior_dominated", "converged"});
     for (const auto& p : a.priors)
       w.row(p.parameter, p.prior_mean, p.prior_sd, p.post_mean, p.post_sd, p.contraction, p.shift,
-            p.prior_dominated() ? 1 : 0);
+            p.prior_dominated() ? 1 : 0, p.converged ? 1 : 0);
     w.write((fs::path(dir) / "priors.csv").string());
   }
 }
@@ -234,9 +236,10 @@ std::string channel_table(const Analysis& a) {
            fmt_num(a.roi[c].mean), fmt_num(a.roi[c].low) + " .. " + fmt_num(a.roi[c].high),
            fmt_num(a.marginal_roi[c].mean), far ? "> 3x *" : fmt_num(a.diminishing_point[c].mean),
            fmt_num(a.saturation[c].mean, 2),
-           src == EffectSource::kData    ? "data"
-           : src == EffectSource::kGroup ? "its group (own deviation prior-dominated)"
-                                         : "the prior (prior-dominated)"});
+           src == EffectSource::kData          ? "data"
+           : src == EffectSource::kGroup       ? "its group (own deviation prior-dominated)"
+           : src == EffectSource::kUnconverged ? "unknown (did not converge)"
+                                               : "the prior (prior-dominated)"});
   }
   if (beyond) t.note("* marginal ROI stays >= 1 up to 3x the current spend in most draws: no diminishing point in range");
   t.note("- : does not apply or undefined; dim. point: weekly spend where marginal ROI falls to 1");

@@ -125,8 +125,14 @@ int run_analyze(const std::string& file, const std::string& model, bool all, con
       continue;
     }
     const FittedModel f = restore_model(mo, file);
-    const Analysis a = analyze(f, name);
-    fmt::print("{} ({} draws)\n{}\n", name, f.n(), channel_table(a));
+    Analysis a = analyze(f, name);
+    // summarize's convergence per parameter: a contraction from unconverged draws flags nothing.
+    ModelReport conv = report(mo);
+    std::vector<std::string> converged;
+    for (const auto& p : conv.params)
+      if (p.converged) converged.push_back(p.parameter);
+    mark_convergence(a, converged);
+    fmt::print("{} ({} draws{})\n{}\n", name, f.n(), mo.ok() ? "" : "; " + mo.status.text(), channel_table(a));
     groups.emplace_back(name, analysis_group(a));
     if (!out_dir.empty()) {
       const fs::path dir = fs::path(out_dir) / name;

@@ -109,7 +109,7 @@ void print_batch_table(std::ostream& os, const std::vector<ModelReport>& reports
 
 void write_summary_csv(const std::string& path, const std::vector<ModelReport>& reports) {
   CsvWriter w({"model", "parameter", "mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail",
-               "r_hat", "contraction", "prior_dominated"});
+               "r_hat", "contraction", "prior_dominated", "converged"});
   for (const auto& r : reports)
     for (const auto& p : r.params) {
       const Summary& s = p.s;
@@ -124,6 +124,7 @@ void write_summary_csv(const std::string& path, const std::vector<ModelReport>& 
         w.cell(p.prior_dominated() ? 1 : 0);
       else
         w.cell(CsvWriter::kEmpty);
+      w.cell(p.converged ? 1 : 0);  // R-hat and ESS passed: a contraction means something only then
       w.end_row();
     }
   w.write(path);

@@ -68,7 +68,10 @@ def main(herd, work):
     check(all(r["contraction"] != "" for r in rows), "every row has a contraction")
     flagged = {r["parameter"] for r in rows if r["prior_dominated"] == "1"}
     for r in rows:
-        check((float(r["contraction"]) < 0.1) == (r["prior_dominated"] == "1"), f"flag of {r}")
+        # A flag only from converged draws: an unconverged contraction is not evidence.
+        want = float(r["contraction"]) < 0.1 and r["converged"] == "1"
+        check(want == (r["prior_dominated"] == "1"), f"flag of {r}")
+    unconverged = {r["parameter"] for r in rows if r["converged"] == "0"}
 
     # analyze: group in the file, CSV and report.
     rep = os.path.join(work, "report")
@@ -107,7 +110,8 @@ def main(herd, work):
     # whose own deviation beta_z is prior-dominated borrows its effect from its group.
     for r in ch:
         c = r["channel"]
-        want = "prior" if f"beta[{c}]" in flagged else "group" if f"beta_z[{c}]" in flagged else "data"
+        want = ("prior" if f"beta[{c}]" in flagged else "group" if f"beta_z[{c}]" in flagged
+                else "unconverged" if {f"beta[{c}]", f"beta_z[{c}]"} & unconverged else "data")
         check(r["effect_source"] == want, f"{c}: effect_source {r['effect_source']}, summarize says {want}")
     # Analyzing again replaces the group; the file stays whole.
     run(herd, "analyze", out, "--all", expect=0)

@@ -142,7 +142,7 @@ def cmd_output(herd, work):
         rows = list(csv.DictReader(f))
     check(list(rows[0].keys()) == ["model", "parameter", "mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean",
                                    "mcse_sd", "ess_bulk", "ess_tail", "r_hat", "contraction",
-                                   "prior_dominated"], f"CSV columns {list(rows[0])}")
+                                   "prior_dominated", "converged"], f"CSV columns {list(rows[0])}")
     checked = 0
     for model in expected[:-1]:
         # Short fits (120 + 100 draws) may fail their convergence checks: then `warn`, never

@@ -87,7 +87,11 @@ struct PriorCheck {
   double prior_mean = 0, prior_sd = 0, post_mean = 0, post_sd = 0;
   double contraction = 0;  // 1 - var_post / var_prior; NaN where the prior cannot be drawn
   double shift = 0;        // (post_mean - prior_mean) / prior_sd
-  bool prior_dominated() const { return contraction == contraction && contraction < 0.1; }
+  bool converged = true;   // its R-hat and ESS pass the fit's checks (mark_convergence)
+  /// Contraction < 0.1 from converged draws: the answer is mostly the prior read back.
+  bool prior_dominated() const { return converged && contraction == contraction && contraction < 0.1; }
+  /// A contraction from draws that did not converge: not evidence either way.
+  bool contraction_unreliable() const { return !converged && contraction == contraction; }
 };
 
 /// Contraction and shift of every reported scalar, the prior taken from `prior_draws` exact
@@ -100,9 +104,10 @@ std::vector<PriorCheck> prior_checks(const Model& model, const double* theta, in
 /// Where a channel's effect comes from: its own data, its group (a pooled channel whose own
 /// deviation, beta_z, is prior-dominated: its beta is the group's answer), or the prior (its
 /// beta is prior-dominated).
-enum class EffectSource { kData, kGroup, kPrior };
+/// kUnconverged: beta (or, pooled, beta_z) did not converge, so its contraction says nothing.
+enum class EffectSource { kData, kGroup, kPrior, kUnconverged };
 
-/// "data", "group", "prior": the channels.csv `effect_source` column and the report's words.
+/// "data", "group", "prior", "unconverged": the channels.csv `effect_source` column.
 const char* to_string(EffectSource s);
 
 struct Analysis {
@@ -127,6 +132,11 @@ struct Analysis {
   /// The contraction of beta[channel], NaN where it was not checked.
   double beta_contraction(size_t c) const;
 };
+
+/// Marks the prior checks of parameters not in `converged` (labels whose R-hat and ESS
+/// passed, e.g. from summarize's report) as unconverged and derives each channel's
+/// effect_source again, so that analyze and summarize agree on what is prior-dominated.
+void mark_convergence(Analysis& a, const std::vector<std::string>& converged);
 
 struct AnalysisOptions {
   int curve_points = 61;
