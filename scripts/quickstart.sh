@@ -15,7 +15,9 @@ herd=build/release/herd
 
 "$herd" --version
 mkdir -p runs
-"$herd" fit configs/examples/example.toml --out runs/example.h5 --overwrite  # re-runnable: replaces the last run
+# --strict: every shipped example must pass its convergence checks (exit 3 on any warn), which
+# CI asserts by running this script.
+"$herd" fit configs/examples/example.toml --out runs/example.h5 --overwrite --strict  # re-runnable: replaces the last run
 "$herd" summarize runs/example.h5 --model dtc_paid_social --csv runs/example_summary.csv
 /usr/bin/python3 - <<'PY'
 import xarray as xr
