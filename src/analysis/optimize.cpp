@@ -216,6 +216,14 @@ OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& o) {
   }
   res.evaluations = p.evals;
   res.recommended = best;
+  for (size_t c = 0; c < best.size(); ++c) {
+    // The projection lands exactly on a bound; the tolerance only absorbs rounding.
+    const double tol = 1e-9 * std::max(1.0, res.upper[c]);
+    res.bound.push_back(res.lower[c] == res.upper[c]    ? BoundState::kFixed
+                        : best[c] <= res.lower[c] + tol ? BoundState::kLower
+                        : best[c] >= res.upper[c] - tol ? BoundState::kUpper
+                                                        : BoundState::kInside);
+  }
   const int n = r.draws();
   std::vector<double> lift(static_cast<size_t>(n));
   double sc = 0, sr = 0, better = 0;
@@ -231,6 +239,16 @@ OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& o) {
   res.lift = interval(lift);
   res.p_better = better / n;
   return res;
+}
+
+const char* to_string(BoundState s) {
+  switch (s) {
+    case BoundState::kInside: return "inside";
+    case BoundState::kLower: return "lower_bound";
+    case BoundState::kUpper: return "upper_bound";
+    case BoundState::kFixed: break;
+  }
+  return "fixed";
 }
 
 }  // namespace herd

@@ -240,12 +240,22 @@ nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::strin
   } catch (const std::invalid_argument& e) {
     throw InputError(located(args.file, 0, 0, std::string("optimize ") + name + ": " + e.what()));
   }
+  // Where each channel's effect comes from, as analyze and summarize say it: a reallocation
+  // onto a prior-dominated channel moves money on the prior's word.
+  Analysis sources;
+  sources.channels = channels;
+  sources.priors = prior_checks(*f.model, f.theta.data(), f.n());
+  std::vector<std::string> converged;
+  for (const auto& p : report(mo).params)
+    if (p.converged) converged.push_back(p.parameter);
+  mark_convergence(sources, converged);
   fmt::print("{}: weekly budget {}, objective {} ({} draws, {} evaluations)\n", name, fmt_count(res.budget),
              res.objective, fmt_count(f.n()), fmt_count(res.evaluations));
   if (!mo.ok())
     fmt::print("  status {}: the allocation comes from chains that did not pass their checks\n", mo.status.text());
-  TextTable t({"channel", "current", "recommended", "change", "lower", "upper"});
-  bool new_spend = false;
+  TextTable t({"channel", "current", "recommended", "change", "lower", "upper", "note"},
+              {true, false, false, false, false, false, true});
+  bool new_spend = false, on_bound = false, weak = false, unconverged = false;
   for (size_t c = 0; c < C; ++c) {
     // A channel with no current spend has no percentage change: "-" and a footnote.
     std::string change = kDash;
@@ -254,10 +264,34 @@ nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::strin
     } else {
       new_spend = new_spend || res.recommended[c] > 0;
     }
+    std::vector<std::string> note;
+    const BoundState b = res.bound[c];
+    if (b == BoundState::kUpper || b == BoundState::kLower) {
+      note.push_back(b == BoundState::kUpper ? "at upper bound *" : "at lower bound *");
+      on_bound = true;
+    }
+    if (b == BoundState::kFixed) note.push_back("fixed");
+    const EffectSource src = sources.effect_source[c];
+    if (src == EffectSource::kPrior || src == EffectSource::kGroup) {
+      note.push_back(src == EffectSource::kPrior ? "effect from the prior **" : "effect from its group **");
+      weak = true;
+    } else if (src == EffectSource::kUnconverged) {
+      note.push_back("effect did not converge ***");
+      unconverged = true;
+    }
+    std::string joined;
+    for (const auto& n : note) joined += (joined.empty() ? "" : "; ") + n;
     t.row({channels[c], fmt_count(res.current[c]), fmt_count(res.recommended[c]), change, fmt_count(res.lower[c]),
-           fmt_count(res.upper[c])});
+           fmt_count(res.upper[c]), joined});
   }
   if (new_spend) t.note("- change: the channel has no current spend");
+  if (on_bound) t.note("* the channel would move further if its bounds allowed: widen them with --bounds CH=LO:HI");
+  if (weak)
+    t.note("** the data say little about this channel's effect (analyze's effect_source): its move follows the "
+           "prior or its group");
+  if (unconverged)
+    t.note("*** the channel's effect failed its R-hat or ESS check: neither its move nor where its effect comes "
+           "from can be trusted yet (fit longer)");
   t.print(std::cout);
   std::cout.flush();
   fmt::print("expected {} per week: current {}, recommended {}\n", f.model->spec().data.outcome,
@@ -278,6 +312,13 @@ nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::strin
   j["recommended"] = alloc(res.recommended);
   j["lower"] = alloc(res.lower);
   j["upper"] = alloc(res.upper);
+  nlohmann::ordered_json bound = nlohmann::ordered_json::object(), source = nlohmann::ordered_json::object();
+  for (size_t c = 0; c < C; ++c) {
+    bound[channels[c]] = to_string(res.bound[c]);
+    source[channels[c]] = to_string(sources.effect_source[c]);
+  }
+  j["bound"] = bound;
+  j["effect_source"] = source;
   j["expected_outcome"] = {{"current", res.outcome_current}, {"recommended", res.outcome_recommended}};
   j["lift"] = {{"mean", res.lift.mean}, {"hdi_3%", res.lift.low}, {"hdi_97%", res.lift.high}};
   j["p_better"] = res.p_better;

@@ -135,6 +135,17 @@ def main(herd, work):
     for c, x in rec.items():
         check(0.7 * r["current"][c] * (1 - 1e-9) <= x <= 1.3 * r["current"][c] * (1 + 1e-9), f"{c} within +-30%")
     check(r["expected_outcome"]["recommended"] >= r["expected_outcome"]["current"], "no worse than current")
+    # Flags: a channel that ends on its bound says so (the fixed one says fixed), and where
+    # each channel's effect comes from is analyze's effect_source.
+    for c, x in rec.items():
+        lo, hi = r["lower"][c], r["upper"][c]
+        want = ("fixed" if lo == hi else "upper_bound" if x >= hi * (1 - 1e-9) else
+                "lower_bound" if x <= lo * (1 + 1e-9) else "inside")
+        check(r["bound"][c] == want, f"{c}: bound {r['bound'][c]}, expected {want} ({lo} <= {x} <= {hi})")
+    check(r["bound"]["linkedin_awareness"] == "fixed", "the fixed channel is flagged fixed")
+    check(any(v == "upper_bound" for v in r["bound"].values()), f"no channel on its bound: {r['bound']}")
+    check(r["effect_source"] == {row["channel"]: row["effect_source"] for row in ch},
+          f"optimize's effect_source {r['effect_source']} vs channels.csv")
     p = run(herd, "optimize", out, "--model", model, "--objective", "q10", expect=0)
     # A table a person reads: whole currency with separators, no e-notation, changes in %.
     check("e+" not in p.stdout and "e-" not in p.stdout, f"optimize table in e-notation:\n{p.stdout}")

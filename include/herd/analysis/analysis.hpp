@@ -164,8 +164,16 @@ struct OptimizeOptions {
   double bound_fraction = 0.3;
 };
 
+/// Where a channel's recommended spend sits in its box: a channel on a bound would have
+/// moved further if allowed, so its answer is the bound's, not the optimum's.
+enum class BoundState { kInside, kLower, kUpper, kFixed };
+
+/// "inside", "lower_bound", "upper_bound", "fixed": the JSON's words.
+const char* to_string(BoundState s);
+
 struct OptimizeResult {
   std::vector<double> current, recommended, lower, upper;
+  std::vector<BoundState> bound;  // per channel
   double budget = 0;
   double outcome_current = 0, outcome_recommended = 0;  // posterior means, per week
   Interval lift;                                         // recommended - current, per draw

@@ -395,6 +395,26 @@ TEST(Optimize, BeatsCurrentAndComesWithinTwoPercentOfTheTrueOptimum) {
   EXPECT_GT(res.lift.mean, 0);
 }
 
+// A channel pinned at its bound is flagged as such; one held fixed is "fixed"; the rest inside.
+TEST(Optimize, FlagsChannelsOnTheirBounds) {
+  const Simulated s = simulate(kHillToml, kHillTruth, 40, 24);
+  const ResponseModel r(*s.model, s.theta.data(), 1);
+  OptimizeOptions o;
+  const std::vector<double>& cur = r.current();
+  o.lower = {0.7 * cur[0], cur[1], 0.7 * cur[2]};
+  o.upper = {1.3 * cur[0], cur[1], 1.3 * cur[2]};
+  // A budget that only the top of channel a's and c's boxes can absorb: both on their upper bound.
+  o.budget = 1.3 * cur[0] + cur[1] + 1.3 * cur[2];
+  const OptimizeResult res = optimize(r, o);
+  EXPECT_EQ(res.bound, (std::vector<BoundState>{BoundState::kUpper, BoundState::kFixed, BoundState::kUpper}));
+  // Wide boxes and today's budget: nothing pinned.
+  o.lower = {0.0, 0.0, 0.0};
+  o.upper = {10 * cur[0], 10 * cur[1], 10 * cur[2]};
+  o.budget = 0;
+  for (BoundState b : optimize(r, o).bound) EXPECT_EQ(b, BoundState::kInside);
+  EXPECT_STREQ(to_string(BoundState::kUpper), "upper_bound");
+}
+
 TEST(Optimize, RejectsAnInfeasibleBudget) {
   const Simulated s = simulate(kHillToml, kHillTruth, 40, 24);
   const ResponseModel r(*s.model, s.theta.data(), 1);
