@@ -104,6 +104,10 @@ std::vector<double> project(const std::vector<double>& x, const std::vector<doub
     for (size_t i = 0; i < x.size(); ++i) s += std::clamp(x[i] + shift, lo[i], hi[i]);
     return s;
   };
+  // A total at (or, by rounding, past) an end of the box is that end: the shift searches
+  // below would never stop there.
+  if (total >= sum_at(std::numeric_limits<double>::infinity())) return hi;
+  if (total <= sum_at(-std::numeric_limits<double>::infinity())) return lo;
   double a = -1, b = 1;
   while (sum_at(a) > total) a *= 2;
   while (sum_at(b) < total) b *= 2;
@@ -171,16 +175,22 @@ OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& o) {
       zlo[j] = res.lower[static_cast<size_t>(p.free[j])] / p.unit;
       zhi[j] = res.upper[static_cast<size_t>(p.free[j])] / p.unit;
     }
-    // Two starts: the current allocation (projected) and the middle of the box (projected);
-    // S-shaped curves can leave SLSQP at a local optimum from one of them.
+    // Three starts: the current allocation (projected by a common shift), the current mix
+    // scaled to the budget, and the middle of the box (projected); S-shaped curves can leave
+    // SLSQP at a local optimum from any one of them (far from today's budget the shifted
+    // start sits in a corner: all of a small budget on one channel).
     std::vector<std::vector<double>> starts;
     {
-      std::vector<double> z(nf), mid(nf);
+      std::vector<double> z(nf), mix(nf), mid(nf);
+      double free_now = 0;
+      for (unsigned j = 0; j < nf; ++j) free_now += res.current[static_cast<size_t>(p.free[j])];
       for (unsigned j = 0; j < nf; ++j) {
         z[j] = start[static_cast<size_t>(p.free[j])] / p.unit;
+        mix[j] = free_now > 0 ? res.current[static_cast<size_t>(p.free[j])] / free_now * target : target / nf;
         mid[j] = 0.5 * (zlo[j] + zhi[j]);
       }
       starts.push_back(z);
+      starts.push_back(project(mix, zlo, zhi, target));
       starts.push_back(project(mid, zlo, zhi, target));
     }
     for (auto& z : starts) {

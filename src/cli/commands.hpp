@@ -6,6 +6,12 @@
 namespace herd {
 
 struct ModelReport;
+struct ModelOutput;
+
+/// The models `--model NAME` or `--all` select in FILE (InputError naming the file otherwise).
+std::vector<std::string> select_models(const std::string& file, const std::string& model, bool all);
+/// One model of FILE without the arrays analysis recomputes (contributions).
+ModelOutput read_for_analysis(const std::string& file, const std::string& name);
 
 /// `herd fit` options (INTERFACE.md), as parsed.
 struct FitArgs {
@@ -28,10 +34,13 @@ int run_fit(const FitArgs& args);
 /// `herd analyze FILE (--model NAME | --all) [--out DIR]`.
 int run_analyze(const std::string& file, const std::string& model, bool all, const std::string& out_dir);
 
-/// `herd optimize FILE (--model NAME | --all) [--budget B] [--bounds CH=LO:HI ...] [--fix CH ...] [--objective ...] [--json OUT]`.
+/// `herd optimize FILE (--model NAME | --all) [--target-mroi R | --budget-range LO:HI [--points N]] [--budget B] [--bounds CH=LO:HI ...] [--fix CH ...] [--objective ...] [--json OUT]`.
 struct OptimizeArgs {
   std::string file, model, objective = "mean", json;
   bool all = false;  // every model that did not fail (--all)
+  double target_mroi = 0;    // --target-mroi R: how much to spend (0: not asked)
+  std::string budget_range;  // --budget-range LO:HI: the efficient frontier
+  int points = 11;           // --points: frontier budgets
   double budget = 0;
   std::vector<std::string> bounds, fixed;
 };

@@ -175,9 +175,20 @@ int main(int argc, char** argv) {
   auto* opt_model = optimize->add_option("--model", oa.model, "the model");
   optimize->add_flag("--all", oa.all, "every model of the file that did not fail (--json then writes an array)")
       ->excludes(opt_model);
-  optimize->add_option("--budget", oa.budget, "weekly budget (default: the current average weekly total)")
+  auto* opt_budget = optimize->add_option("--budget", oa.budget, "weekly budget (default: the current average weekly total)")
       ->check(CLI::PositiveNumber);
-  optimize->add_option("--bounds", oa.bounds, "CHANNEL=LO:HI weekly spend bounds (default +-30% of current)");
+  auto* opt_target = optimize->add_option("--target-mroi", oa.target_mroi,
+                                          "how much to spend: the largest weekly budget whose best split still returns R "
+                                          "per extra unit of spend")
+      ->check(CLI::PositiveNumber)->excludes(opt_budget);
+  auto* opt_range = optimize->add_option("--budget-range", oa.budget_range,
+                                         "LO:HI weekly budgets: the efficient frontier (expected outcome per budget)")
+      ->excludes(opt_budget)->excludes(opt_target);
+  optimize->add_option("--points", oa.points, "budgets on the frontier")
+      ->check(CLI::Range(2, 1000))->capture_default_str()->needs(opt_range);
+  optimize->add_option("--bounds", oa.bounds,
+                       "CHANNEL=LO:HI weekly spend, or ratios of current (CHANNEL=0.5x:2x); default +-30% of current "
+                       "for a budget, 0 to 3x for --target-mroi and --budget-range");
   optimize->add_option("--fix", oa.fixed, "channels held at their current weekly spend");
   optimize->add_option("--objective", oa.objective, "mean | q10 | cvar10 (mean of the worst 10% of draws)")
       ->check(CLI::IsMember({"mean", "q10", "cvar10"}))->capture_default_str();

@@ -151,6 +151,37 @@ def main(herd, work):
     check("e+" not in p.stdout and "e-" not in p.stdout, f"optimize table in e-notation:\n{p.stdout}")
     check(any("," in line.split()[1] for line in p.stdout.splitlines() if line.startswith("meta_")),
           f"optimize table without thousands separators:\n{p.stdout}")
+    # How much to spend: at the target marginal ROI the split's marginal ROI is the target
+    # (or the bounds bind, and the JSON says so); ratio bounds are ratios of current spend.
+    js_t = os.path.join(work, "target.json")
+    target = 0.5 * r["marginal_roi"]
+    run(herd, "optimize", out, "--model", model, "--target-mroi", repr(target), "--bounds", "meta_retargeting=0.5x:2x",
+        "--json", js_t, expect=0)
+    with open(js_t) as f:
+        t = json.load(f)
+    check(t["mode"] == "target_mroi" and t["target_mroi"] == target, f"target JSON {t['mode']}")
+    check(abs(t["lower"]["meta_retargeting"] - 0.5 * t["current"]["meta_retargeting"]) < 1e-9 * budget and
+          abs(t["upper"]["meta_retargeting"] - 2 * t["current"]["meta_retargeting"]) < 1e-9 * budget, "ratio bounds")
+    check(abs(t["upper"]["meta_prospecting"] - 3 * t["current"]["meta_prospecting"]) < 1e-9 * budget,
+          "target mode: 0 to 3x current by default")
+    if t["target_reached"]:
+        check(abs(t["marginal_roi"] - target) < 0.01 * target, f"marginal ROI {t['marginal_roi']} vs {target}")
+        check(t["budget"] > r["budget"], "a lower target than today's marginal ROI spends more")
+    # The frontier: budgets in order, each split spending its budget, outcome rising with it.
+    js_f = os.path.join(work, "frontier.json")
+    run(herd, "optimize", out, "--model", model, "--budget-range", f"{0.5 * budget}:{1.5 * budget}", "--points", "4",
+        "--json", js_f, expect=0)
+    with open(js_f) as f:
+        fr = json.load(f)
+    pts = fr["points"]
+    check(fr["mode"] == "frontier" and len(pts) == 4, f"frontier JSON {fr.get('mode')} {len(pts)}")
+    for p0, p1 in zip(pts, pts[1:]):
+        check(p1["budget"] > p0["budget"], "frontier budgets increase")
+        check(p1["expected_outcome"]["mean"] >= p0["expected_outcome"]["mean"], "more budget buys no less")
+    for p in pts:
+        check(abs(sum(p["recommended"].values()) - p["budget"]) < 1e-6 * p["budget"], "each split spends its budget")
+        e = p["expected_outcome"]
+        check(e["hdi_3%"] <= e["mean"] <= e["hdi_97%"], f"frontier interval {e}")
     # --all: every model the file holds, one JSON object each (the same as --model gives).
     js_all = os.path.join(work, "opt_all.json")
     run(herd, "optimize", out, "--all", "--budget", repr(budget), "--fix", "linkedin_awareness", "--json", js_all,
@@ -170,6 +201,11 @@ def main(herd, work):
                  ["optimize", out, "--model", model, "--budget", "1e12", "--json", bad],
                  ["optimize", out, "--model", model, "--objective", "max", "--json", bad],
                  ["optimize", out, "--json", bad],
+                 ["optimize", out, "--model", model, "--budget-range", "5:1", "--json", bad],
+                 ["optimize", out, "--model", model, "--budget-range", "1000:2000", "--points", "1", "--json", bad],
+                 ["optimize", out, "--model", model, "--budget", "1000", "--target-mroi", "1", "--json", bad],
+                 ["optimize", out, "--model", model, "--target-mroi", "1", "--bounds", "meta_retargeting=2x:1x",
+                  "--json", bad],
                  ["optimize", out, "--all", "--fix", "nope", "--json", bad]):
         p = run(herd, *args)
         check(p.returncode == 2, f"herd {' '.join(args)}: exit {p.returncode}\n{p.stderr}")

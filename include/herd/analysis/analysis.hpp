@@ -186,6 +186,33 @@ struct OptimizeResult {
 /// gradients. Throws InputError-style std::invalid_argument for an infeasible budget.
 OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& options);
 
+/// The marginal return of the best split at its budget: d objective / d budget, the KKT
+/// multiplier (the mean gradient over channels clear of their bounds), or a central
+/// difference of the optimum's value where every channel sits on a bound. Outcome units per
+/// spend unit: marginal ROI.
+double marginal_return(const ResponseModel& r, const OptimizeOptions& options, const OptimizeResult& at);
+
+/// "How much should we spend": the largest total weekly budget within the bounds whose best
+/// split still has marginal ROI >= target (a scan down from the top of the bounds, as
+/// S-shaped curves return less at first, then bisection). At the bounds' minimum (at_min)
+/// when no budget returns the target; at their maximum (at_max) when the top still does.
+struct TargetResult {
+  OptimizeResult split;       // the best split at the budget found
+  double marginal_roi = 0;    // of that split
+  bool at_min = false, at_max = false;  // the target lies outside what the bounds allow
+};
+TargetResult target_marginal_roi(const ResponseModel& r, OptimizeOptions options, double target);
+
+/// One point of the efficient frontier: the best split of `budget` and its expected weekly
+/// outcome over draws (mean and 94% HDI).
+struct FrontierPoint {
+  double budget = 0, marginal_roi = 0;
+  Interval outcome;
+  OptimizeResult split;
+};
+/// The frontier at `points` budgets evenly spaced from lo to hi (each within the bounds).
+std::vector<FrontierPoint> frontier(const ResponseModel& r, OptimizeOptions options, double lo, double hi, int points);
+
 /// The objective value and gradient at x (exposed for tests).
 double objective_value(const ResponseModel& r, const std::string& objective, const double* x, double* grad);
 

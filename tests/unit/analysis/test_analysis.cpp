@@ -415,6 +415,83 @@ TEST(Optimize, FlagsChannelsOnTheirBounds) {
   EXPECT_STREQ(to_string(BoundState::kUpper), "upper_bound");
 }
 
+// The best weekly outcome at `budget` on one draw's curves by brute force: a grid over the
+// first two channels' spends within [0, 3x current], the third taking the rest.
+double grid_best(const ResponseModel& r, double budget, int n = 300) {
+  const std::vector<double>& cur = r.current();
+  double best = -1e300;
+  for (int i = 0; i <= n; ++i)
+    for (int j = 0; j <= n; ++j) {
+      std::vector<double> x = {3 * cur[0] * i / n, 3 * cur[1] * j / n, 0};
+      x[2] = budget - x[0] - x[1];
+      if (x[2] < 0 || x[2] > 3 * cur[2]) continue;
+      best = std::max(best, r.outcome(0, x.data(), nullptr));
+    }
+  return best;
+}
+
+OptimizeOptions zero_to_3x(const ResponseModel& r) {
+  OptimizeOptions o;
+  for (double x : r.current()) {
+    o.lower.push_back(0);
+    o.upper.push_back(3 * x);
+  }
+  return o;
+}
+
+// "How much should we spend" on the true curves: at the budget found, the brute-force best
+// outcome grows by the target per extra unit of spend (a difference quotient over +-3%).
+TEST(Optimize, TargetMarginalRoiOnTheTrueCurves) {
+  const Simulated s = simulate(kHillToml, kHillTruth, 104, 23);
+  const ResponseModel truth(*s.model, s.theta.data(), 1);
+  const OptimizeOptions o = zero_to_3x(truth);
+  OptimizeOptions now = o;
+  now.budget = std::accumulate(truth.current().begin(), truth.current().end(), 0.0);
+  const double m0 = marginal_return(truth, now, optimize(truth, now));
+  ASSERT_GT(m0, 0);
+  for (double target : {0.5 * m0, 1.5 * m0}) {
+    const TargetResult t = target_marginal_roi(truth, o, target);
+    ASSERT_FALSE(t.at_min || t.at_max) << target;
+    EXPECT_NEAR(t.marginal_roi, target, 1e-3 * target);
+    const double b = t.split.budget, d = 0.03 * b;
+    const double slope = (grid_best(truth, b + d) - grid_best(truth, b - d)) / (2 * d);
+    EXPECT_NEAR(slope, target, 0.05 * target) << "budget " << b << " target " << target;
+    // Spending more than today for a lower target, less for a higher one.
+    EXPECT_EQ(b > now.budget, target < m0);
+  }
+  // A target no budget reaches: the bounds' minimum, said so.
+  EXPECT_TRUE(target_marginal_roi(truth, o, 1e6 * m0).at_min);
+}
+
+// From a fit: the target budget within 10% of the true curves' at two targets, and the true
+// outcome of the frontier's splits inside their 94% bands at three budgets.
+TEST(Optimize, TargetAndFrontierFromTheFitRecoverTheTruth) {
+  const Simulated s = simulate(kHillToml, kHillTruth, 104, 23);
+  const FittedModel f = fit_and_restore(*s.model, quick(*s.model, 500, 250));
+  const ResponseModel post(*f.model, f.theta.data(), f.n());
+  const ResponseModel truth(*s.model, s.theta.data(), 1);
+  const OptimizeOptions o = zero_to_3x(post);
+  OptimizeOptions now = o;
+  now.budget = std::accumulate(truth.current().begin(), truth.current().end(), 0.0);
+  const double m0 = marginal_return(truth, now, optimize(truth, now));
+  for (double target : {0.6 * m0, 1.3 * m0}) {
+    const TargetResult want = target_marginal_roi(truth, o, target), got = target_marginal_roi(post, o, target);
+    ASSERT_FALSE(want.at_min || want.at_max || got.at_min || got.at_max) << target;
+    EXPECT_NEAR(got.split.budget, want.split.budget, 0.1 * want.split.budget) << "target " << target;
+  }
+  const auto points = frontier(post, o, 0.5 * now.budget, 1.5 * now.budget, 3);
+  ASSERT_EQ(points.size(), 3u);
+  for (const auto& p : points) {
+    const double y = truth.outcome(0, p.split.recommended.data(), nullptr);
+    EXPECT_GE(y, p.outcome.low) << "budget " << p.budget;
+    EXPECT_LE(y, p.outcome.high) << "budget " << p.budget;
+    EXPECT_NEAR(std::accumulate(p.split.recommended.begin(), p.split.recommended.end(), 0.0), p.budget,
+                1e-6 * p.budget);
+  }
+  EXPECT_LT(points[0].outcome.mean, points[1].outcome.mean);
+  EXPECT_GT(points[0].marginal_roi, points[2].marginal_roi);  // diminishing returns
+}
+
 TEST(Optimize, RejectsAnInfeasibleBudget) {
   const Simulated s = simulate(kHillToml, kHillTruth, 40, 24);
   const ResponseModel r(*s.model, s.theta.data(), 1);

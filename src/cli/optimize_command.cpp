@@ -1,0 +1,298 @@
+// `herd optimize`: a weekly budget split across channels over the posterior, how much to
+// spend for a target marginal ROI, and the efficient frontier.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+
+#include "commands.hpp"
+#include "herd/analysis/analysis.hpp"
+#include "herd/core/error.hpp"
+#include "herd/core/files.hpp"
+#include "herd/core/text_table.hpp"
+#include "herd/io/hdf5_file.hpp"
+#include "herd/io/summary.hpp"
+
+namespace herd {
+
+namespace {
+
+// A bound as given: weekly spend, or "<r>x", r times the channel's current weekly spend.
+bool parse_bound(const std::string& text, double current, double& out) {
+  if (text.empty()) return false;
+  const bool ratio = text.back() == 'x';
+  const std::string num = ratio ? text.substr(0, text.size() - 1) : text;
+  char* end = nullptr;
+  const double v = std::strtod(num.c_str(), &end);
+  if (num.empty() || !end || *end != '\0' || !std::isfinite(v)) return false;
+  out = ratio ? v * current : v;
+  return true;
+}
+
+// The box, the budget and the objective of one model, from the flags.
+OptimizeOptions options_for(const OptimizeArgs& args, const std::string& name, const ResponseModel& r,
+                            const std::vector<std::string>& channels, std::vector<std::string>& used_channels) {
+  const size_t C = channels.size();
+  const bool wide = args.target_mroi > 0 || !args.budget_range.empty();
+  OptimizeOptions o;
+  o.budget = args.budget;
+  o.objective = args.objective;
+  o.lower.resize(C);
+  o.upper.resize(C);
+  for (size_t c = 0; c < C; ++c) {
+    // A fixed budget moves money between channels: +-30%. "How much" and the frontier ask
+    // what other budgets buy, so each channel may go from 0 to 3x today.
+    o.lower[c] = wide ? 0 : r.current()[c] * (1 - o.bound_fraction);
+    o.upper[c] = wide ? 3 * r.current()[c] : r.current()[c] * (1 + o.bound_fraction);
+  }
+  // The channel's index, or C when an --all model lacks it.
+  auto channel_index = [&](const std::string& ch, const std::string& flag) {
+    const auto it = std::find(channels.begin(), channels.end(), ch);
+    if (it != channels.end()) {
+      used_channels.push_back(ch);
+      return static_cast<size_t>(it - channels.begin());
+    }
+    if (args.all) return C;
+    throw InputError(located(args.file, 0, 0, flag + ": model " + name + " has no channel \"" + ch + "\""));
+  };
+  for (const auto& b : args.bounds) {
+    // Channel names may hold commas, so only a second "=" shows several bounds in one flag.
+    const auto eq = b.rfind('='), colon = b.find(':', eq == std::string::npos ? 0 : eq);
+    if (eq != std::string::npos && b.find('=') != eq)
+      throw InputError(located(args.file, 0, 0, "--bounds " + b + ": one CHANNEL=LO:HI per flag (--bounds a=0:1 "
+                                                                  "--bounds b=0:2), not several joined by commas"));
+    if (eq == std::string::npos || colon == std::string::npos)
+      throw InputError(located(args.file, 0, 0, "--bounds " + b + ": expected CHANNEL=LO:HI (weekly spend, or "
+                                                                  "ratios of current spend: CHANNEL=0.5x:2x)"));
+    const size_t c = channel_index(b.substr(0, eq), "--bounds");
+    const double now = c < C ? r.current()[c] : 1.0;
+    double l = 0, h = 0;
+    const bool ok = parse_bound(b.substr(eq + 1, colon - eq - 1), now, l) && parse_bound(b.substr(colon + 1), now, h);
+    if (!ok || !(l >= 0) || !(h >= l))
+      throw InputError(located(args.file, 0, 0, "--bounds " + b + ": need 0 <= LO <= HI, finite numbers (or ratios 0.5x)"));
+    if (c == C) continue;
+    o.lower[c] = l;
+    o.upper[c] = h;
+  }
+  for (const auto& ch : args.fixed) {
+    const size_t c = channel_index(ch, "--fix");
+    if (c == C) continue;
+    o.lower[c] = o.upper[c] = r.current()[c];
+  }
+  return o;
+}
+
+// Where each channel's effect comes from, as analyze and summarize say it: a reallocation
+// onto a prior-dominated channel moves money on the prior's word.
+std::vector<EffectSource> effect_sources(const ModelOutput& mo, const FittedModel& f) {
+  Analysis sources;
+  sources.channels = f.model->dataset().channels;
+  sources.priors = prior_checks(*f.model, f.theta.data(), f.n());
+  std::vector<std::string> converged;
+  for (const auto& p : report(mo).params)
+    if (p.converged) converged.push_back(p.parameter);
+  mark_convergence(sources, converged);
+  return sources.effect_source;
+}
+
+nlohmann::ordered_json per_channel(const std::vector<std::string>& channels, const std::vector<double>& v) {
+  nlohmann::ordered_json per = nlohmann::ordered_json::object();
+  for (size_t c = 0; c < channels.size(); ++c) per[channels[c]] = v[c];
+  return per;
+}
+
+// A split's table (with its flags) on stdout and its JSON keys.
+void print_split(const OptimizeResult& res, const std::vector<std::string>& channels,
+                 const std::vector<EffectSource>& sources, const std::string& outcome, nlohmann::ordered_json& j) {
+  const size_t C = channels.size();
+  TextTable t({"channel", "current", "recommended", "change", "lower", "upper", "note"},
+              {true, false, false, false, false, false, true});
+  bool new_spend = false, on_bound = false, weak = false, unconverged = false;
+  for (size_t c = 0; c < C; ++c) {
+    // A channel with no current spend has no percentage change: "-" and a footnote.
+    std::string change = kDash;
+    if (res.current[c] > 0) {
+      change = fmt::format("{:+.1f}%", 100 * (res.recommended[c] / res.current[c] - 1));
+    } else {
+      new_spend = new_spend || res.recommended[c] > 0;
+    }
+    std::vector<std::string> note;
+    const BoundState b = res.bound[c];
+    if (b == BoundState::kUpper || b == BoundState::kLower) {
+      note.push_back(b == BoundState::kUpper ? "at upper bound *" : "at lower bound *");
+      on_bound = true;
+    }
+    if (b == BoundState::kFixed) note.push_back("fixed");
+    const EffectSource src = sources[c];
+    if (src == EffectSource::kPrior || src == EffectSource::kGroup) {
+      note.push_back(src == EffectSource::kPrior ? "effect from the prior **" : "effect from its group **");
+      weak = true;
+    } else if (src == EffectSource::kUnconverged) {
+      note.push_back("effect did not converge ***");
+      unconverged = true;
+    }
+    std::string joined;
+    for (const auto& n : note) joined += (joined.empty() ? "" : "; ") + n;
+    t.row({channels[c], fmt_count(res.current[c]), fmt_count(res.recommended[c]), change, fmt_count(res.lower[c]),
+           fmt_count(res.upper[c]), joined});
+  }
+  if (new_spend) t.note("- change: the channel has no current spend");
+  if (on_bound) t.note("* the channel would move further if its bounds allowed: widen them with --bounds CH=LO:HI");
+  if (weak)
+    t.note("** the data say little about this channel's effect (analyze's effect_source): its move follows the "
+           "prior or its group");
+  if (unconverged)
+    t.note("*** the channel's effect failed its R-hat or ESS check: neither its move nor where its effect comes "
+           "from can be trusted yet (fit longer)");
+  t.print(std::cout);
+  std::cout.flush();
+  fmt::print("expected {} per week: current {}, recommended {}\n", outcome, fmt_num(res.outcome_current, 4),
+             fmt_num(res.outcome_recommended, 4));
+  fmt::print("lift {} [94% HDI {}, {}], P(recommended beats current) = {}\n", fmt_num(res.lift.mean),
+             fmt_num(res.lift.low), fmt_num(res.lift.high), fmt_fixed(res.p_better, 3));
+  j["budget"] = res.budget;
+  j["objective"] = res.objective;
+  j["current"] = per_channel(channels, res.current);
+  j["recommended"] = per_channel(channels, res.recommended);
+  j["lower"] = per_channel(channels, res.lower);
+  j["upper"] = per_channel(channels, res.upper);
+  nlohmann::ordered_json bound = nlohmann::ordered_json::object(), source = nlohmann::ordered_json::object();
+  for (size_t c = 0; c < C; ++c) {
+    bound[channels[c]] = to_string(res.bound[c]);
+    source[channels[c]] = to_string(sources[c]);
+  }
+  j["bound"] = bound;
+  j["effect_source"] = source;
+  j["expected_outcome"] = {{"current", res.outcome_current}, {"recommended", res.outcome_recommended}};
+  j["lift"] = {{"mean", res.lift.mean}, {"hdi_3%", res.lift.low}, {"hdi_97%", res.lift.high}};
+  j["p_better"] = res.p_better;
+}
+
+// --budget-range LO:HI as two positive weekly budgets.
+std::pair<double, double> budget_range(const OptimizeArgs& args) {
+  const std::string& s = args.budget_range;
+  const auto colon = s.find(':');
+  char* end = nullptr;
+  double lo = 0, hi = 0;
+  bool ok = colon != std::string::npos;
+  if (ok) {
+    const std::string a = s.substr(0, colon), b = s.substr(colon + 1);
+    lo = std::strtod(a.c_str(), &end);
+    ok = !a.empty() && end && *end == '\0';
+    hi = std::strtod(b.c_str(), &end);
+    ok = ok && !b.empty() && end && *end == '\0' && lo > 0 && hi > lo && std::isfinite(hi);
+  }
+  if (!ok) throw InputError(located(args.file, 0, 0, "--budget-range " + s + ": expected LO:HI, 0 < LO < HI (weekly)"));
+  return {lo, hi};
+}
+
+// One model's answer: the table on stdout, its JSON object back. Bounds and fixes name
+// channels; under --all a model without one of them is left as it is (the caller checks that
+// some model had it).
+nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::string& name,
+                                      std::vector<std::string>& used_channels) {
+  const ModelOutput mo = read_for_analysis(args.file, name);
+  if (mo.failed())
+    throw InputError(located(args.file, 0, 0, "model " + name + " has status \"" + mo.status.text() + "\""));
+  const FittedModel f = restore_model(mo, args.file);
+  const ResponseModel r(*f.model, f.theta.data(), f.n());
+  const auto& channels = f.model->dataset().channels;
+  const std::string& outcome = f.model->spec().data.outcome;
+  const OptimizeOptions o = options_for(args, name, r, channels, used_channels);
+  const std::vector<EffectSource> sources = effect_sources(mo, f);
+  const std::string warn =
+      mo.ok() ? "" : "  status " + mo.status.text() + ": the answer comes from chains that did not pass their checks\n";
+  nlohmann::ordered_json j;
+  j["model"] = name;
+  j["status"] = mo.status.text();
+  try {
+    if (!args.budget_range.empty()) {
+      const auto [lo, hi] = budget_range(args);
+      const std::vector<FrontierPoint> points = frontier(r, o, lo, hi, args.points);
+      fmt::print("{}: efficient frontier, objective {} ({} draws; each channel within its bounds)\n{}", name,
+                 o.objective, fmt_count(f.n()), warn);
+      TextTable t({"weekly budget", "expected " + outcome, "94% HDI", "marginal ROI"});
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const auto& p : points) {
+        t.row({fmt_count(p.budget), fmt_num(p.outcome.mean, 4), fmt_num(p.outcome.low, 4) + " .. " +
+               fmt_num(p.outcome.high, 4), fmt_num(p.marginal_roi)});
+        nlohmann::ordered_json e;
+        e["budget"] = p.budget;
+        e["expected_outcome"] = {{"mean", p.outcome.mean}, {"hdi_3%", p.outcome.low}, {"hdi_97%", p.outcome.high}};
+        e["marginal_roi"] = p.marginal_roi;
+        e["recommended"] = per_channel(channels, p.split.recommended);
+        list.push_back(e);
+      }
+      t.note("marginal ROI: extra " + outcome + " per extra unit of spend at that budget's best split");
+      t.print(std::cout);
+      std::cout.flush();
+      j["mode"] = "frontier";
+      j["objective"] = o.objective;
+      j["points"] = list;
+      return j;
+    }
+    if (args.target_mroi > 0) {
+      const TargetResult t = target_marginal_roi(r, o, args.target_mroi);
+      fmt::print("{}: target marginal ROI {}: weekly budget {} (marginal ROI {}), objective {} ({} draws)\n{}", name,
+                 fmt_num(args.target_mroi), fmt_count(t.split.budget), fmt_num(t.marginal_roi), o.objective,
+                 fmt_count(f.n()), warn);
+      if (t.at_max)
+        fmt::print("  every channel at its upper bound still returns more than the target: the bounds, not the "
+                   "target, set this budget (widen them with --bounds CH=LO:HI)\n");
+      if (t.at_min)
+        fmt::print("  no budget within the bounds returns the target: spend as little as the bounds allow\n");
+      print_split(t.split, channels, sources, outcome, j);
+      j["mode"] = "target_mroi";
+      j["target_mroi"] = args.target_mroi;
+      j["marginal_roi"] = t.marginal_roi;
+      j["target_reached"] = !t.at_min && !t.at_max;
+      return j;
+    }
+    const OptimizeResult res = optimize(r, o);
+    fmt::print("{}: weekly budget {}, objective {} ({} draws, {} evaluations)\n{}", name, fmt_count(res.budget),
+               res.objective, fmt_count(f.n()), fmt_count(res.evaluations), warn);
+    print_split(res, channels, sources, outcome, j);
+    j["mode"] = "budget";
+    j["marginal_roi"] = marginal_return(r, o, res);
+    return j;
+  } catch (const std::invalid_argument& e) {
+    throw InputError(located(args.file, 0, 0, std::string("optimize ") + name + ": " + e.what()));
+  }
+}
+
+}  // namespace
+
+int run_optimize(const OptimizeArgs& args) {
+  const std::vector<std::string> names = select_models(args.file, args.model, args.all);
+  std::vector<std::string> used;
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  int status = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) fmt::print("\n");
+    if (!args.all) {
+      all.push_back(optimize_model(args, names[i], used));
+      continue;
+    }
+    // --all: a failed model is said and skipped, the rest go on.
+    try {
+      all.push_back(optimize_model(args, names[i], used));
+    } catch (const InputError& e) {
+      fmt::print(stderr, "herd: error: {}\n", e.what());
+      status = 1;
+    }
+  }
+  for (const auto* list : {&args.bounds, &args.fixed})
+    for (const auto& item : *list) {
+      const std::string ch = list == &args.fixed ? item : item.substr(0, item.rfind('='));
+      if (std::find(used.begin(), used.end(), ch) == used.end())
+        throw InputError(located(args.file, 0, 0, "no model in this file has channel \"" + ch + "\""));
+    }
+  // One model: INTERFACE.md's object; --all: an array of them, in the file's order.
+  if (!args.json.empty()) write_file_atomically(args.json, (args.all ? all : all.at(0)).dump() + "\n");
+  return status;
+}
+
+}  // namespace herd
