@@ -28,4 +28,5 @@ print("\nlinkedin_awareness effect, posterior mean:",
 PY
 "$herd" analyze runs/example.h5 --all --out runs/report
 "$herd" optimize runs/example.h5 --model national_media --json runs/national_media_budget.json
+"$herd" optimize runs/example.h5 --model national_media --target-mroi 0.15   # how much to spend at a marginal ROAS of 0.15
 "$herd" compare runs/example.h5 --csv runs/example_loo.csv   # the pooling sweep ranked by PSIS-LOO
