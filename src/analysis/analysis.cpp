@@ -279,8 +279,12 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
   return a;
 }
 
-void mark_convergence(Analysis& a, const std::vector<std::string>& converged) {
-  for (auto& p : a.priors) p.converged = std::find(converged.begin(), converged.end(), p.parameter) != converged.end();
+void mark_convergence(Analysis& a, const ModelReport& fit) {
+  for (auto& p : a.priors) {
+    const auto row = std::find_if(fit.params.begin(), fit.params.end(),
+                                  [&](const ParamRow& r) { return r.parameter == p.parameter; });
+    p.converged = row != fit.params.end() && row->converged;
+  }
   set_effect_sources(a);
 }
 

@@ -81,15 +81,10 @@ std::unique_ptr<Model> restore_model_only(const ModelOutput& out, const std::str
   d.media = to_series(need_var(cd, "spend", file, out.name).values, G, T, static_cast<size_t>(d.C));
   if (d.K > 0) d.control = to_series(need_var(cd, "control_value", file, out.name).values, G, T, static_cast<size_t>(d.K));
   d.media_scale = need_var(cd, "media_scale", file, out.name).values;
-  // Files written before [controls] scale existed fitted the controls as given.
-  const Variable* cc = cd.var("control_center");
-  const Variable* cs = cd.var("control_scale");
-  if (cc && cs) {
-    d.control_center = cc->values;
-    d.control_scale = cs->values;
-  } else {
-    set_control_scales(d, ControlScale::kNone);
-  }
+  // Files written before [controls] scale existed have neither: the Model then makes them
+  // from the config, whose controls enter as given.
+  if (const Variable* cc = cd.var("control_center")) d.control_center = cc->values;
+  if (const Variable* cs = cd.var("control_scale")) d.control_scale = cs->values;
   const auto os = out.real_attrs.find("outcome_scale");
   d.outcome_scale = os != out.real_attrs.end() ? os->second : 1.0;
   d.line.assign(G * T, 0);

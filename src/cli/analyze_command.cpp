@@ -128,17 +128,13 @@ int run_analyze(const std::string& file, const std::string& model, bool all, con
     const FittedModel f = restore_model(mo, file);
     Analysis a = analyze(f, name);
     // summarize's convergence per parameter: a contraction from unconverged draws flags nothing.
-    ModelReport conv = report(mo);
-    std::vector<std::string> converged;
-    for (const auto& p : conv.params)
-      if (p.converged) converged.push_back(p.parameter);
-    mark_convergence(a, converged);
+    ModelReport r = report(mo);
+    mark_convergence(a, r);
     fmt::print("{} ({} draws{})\n{}\n", name, f.n(), mo.ok() ? "" : "; " + mo.status.text(), channel_table(a));
     groups.emplace_back(name, analysis_group(a));
     if (!out_dir.empty()) {
       const fs::path dir = fs::path(out_dir) / name;
       write_analysis_csv(dir.string(), a);
-      ModelReport r = report(mo);
       add_checks(r, a.priors);
       write_summary_csv((dir / "diagnostics.csv").string(), {r});
       write_file_atomically((dir / "meta.json").string(), meta_json(mo, r, *f.model));

@@ -91,10 +91,7 @@ std::vector<EffectSource> effect_sources(const ModelOutput& mo, const FittedMode
   Analysis sources;
   sources.channels = f.model->dataset().channels;
   sources.priors = prior_checks(*f.model, f.theta.data(), f.n());
-  std::vector<std::string> converged;
-  for (const auto& p : report(mo).params)
-    if (p.converged) converged.push_back(p.parameter);
-  mark_convergence(sources, converged);
+  mark_convergence(sources, report(mo));
   return sources.effect_source;
 }
 

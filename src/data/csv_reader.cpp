@@ -80,6 +80,33 @@ bool natural_less(const std::string& a, const std::string& b) {
   return a.size() - i < b.size() - j;
 }
 
+// One control over every row of every panel member: what its scale and its warnings need.
+struct ControlMoments {
+  double mean = 0, sd = 0, lo = 0, hi = 0, max_abs = 0;
+};
+
+ControlMoments control_moments(const Dataset& d, std::size_t k) {
+  const auto K = static_cast<std::size_t>(d.K), T = static_cast<std::size_t>(d.T), G = static_cast<std::size_t>(d.G);
+  ControlMoments m;
+  m.lo = m.hi = d.control[k * T];
+  double sum = 0;
+  for (std::size_t g = 0; g < G; ++g)
+    for (std::size_t t = 0; t < T; ++t) {
+      const double x = d.control[(g * K + k) * T + t];
+      sum += x;
+      m.max_abs = std::max(m.max_abs, std::fabs(x));
+      m.lo = std::min(m.lo, x);
+      m.hi = std::max(m.hi, x);
+    }
+  const double n = static_cast<double>(G * T);
+  m.mean = sum / n;
+  double ss = 0;  // two passes: a million-valued column keeps its digits
+  for (std::size_t g = 0; g < G; ++g)
+    for (std::size_t t = 0; t < T; ++t) ss += std::pow(d.control[(g * K + k) * T + t] - m.mean, 2);
+  m.sd = n > 1 ? std::sqrt(ss / (n - 1)) : 0;
+  return m;
+}
+
 // How messages refer to a 0-based column: by header name where the file gives one.
 std::string column_label(const Fields& names, int col) {
   if (col < static_cast<int>(names.size()) && !names[col].empty()) return "column " + in_quotes(names[col]);
@@ -711,22 +738,8 @@ class DatasetBuilder {
   // intercept (correlation ~ 1 - sd^2 / 2 mean^2). The thresholds are where NUTS stalls, not
   // where it slows: price at 10.0 +- 0.4 (ratio 25) fits fine.
   void add_control_warning(Dataset& d, int k, const std::string& every) const {
-    const std::size_t T = d.T, K = d.K;
-    double sum = 0, max_abs = 0, lo = d.control[k * T], hi = lo;
-    const double n = static_cast<double>(d.G) * static_cast<double>(T);
-    for (std::size_t g = 0; g < static_cast<std::size_t>(d.G); ++g)
-      for (std::size_t t = 0; t < T; ++t) {
-        const double x = d.control[(g * K + k) * T + t];
-        sum += x;
-        max_abs = std::max(max_abs, std::fabs(x));
-        lo = std::min(lo, x);
-        hi = std::max(hi, x);
-      }
-    const double mean = sum / n;
-    double ss = 0;
-    for (std::size_t g = 0; g < static_cast<std::size_t>(d.G); ++g)
-      for (std::size_t t = 0; t < T; ++t) ss += std::pow(d.control[(g * K + k) * T + t] - mean, 2);
-    const double sd = n > 1 ? std::sqrt(ss / (n - 1)) : 0;
+    const ControlMoments m = control_moments(d, static_cast<std::size_t>(k));
+    const double lo = m.lo, hi = m.hi, max_abs = m.max_abs, mean = m.mean, sd = m.sd;
     const std::string who = "control " + in_quotes(d.controls[k]) + " (column " +
                             std::to_string(cols_.control[static_cast<std::size_t>(k)] + 1) + ")";
     if (lo == hi) {
@@ -766,21 +779,14 @@ class DatasetBuilder {
 }  // namespace
 
 void set_control_scales(Dataset& d, ControlScale how) {
-  const auto K = static_cast<std::size_t>(d.K), T = static_cast<std::size_t>(d.T), G = static_cast<std::size_t>(d.G);
+  const auto K = static_cast<std::size_t>(d.K);
   d.control_center.assign(K, 0.0);
   d.control_scale.assign(K, 1.0);
   if (how == ControlScale::kNone) return;
   for (std::size_t k = 0; k < K; ++k) {
-    double sum = 0;
-    for (std::size_t g = 0; g < G; ++g)
-      for (std::size_t t = 0; t < T; ++t) sum += d.control[(g * K + k) * T + t];
-    const double n = static_cast<double>(G * T), mean = sum / n;
-    double ss = 0;  // two passes: a million-valued column keeps its digits
-    for (std::size_t g = 0; g < G; ++g)
-      for (std::size_t t = 0; t < T; ++t) ss += (d.control[(g * K + k) * T + t] - mean) * (d.control[(g * K + k) * T + t] - mean);
-    const double sd = n > 1 ? std::sqrt(ss / (n - 1)) : 0;
-    d.control_center[k] = mean;
-    d.control_scale[k] = sd > 0 ? sd : 1.0;  // a constant control is only centred (and warned about)
+    const ControlMoments m = control_moments(d, k);
+    d.control_center[k] = m.mean;
+    d.control_scale[k] = m.sd > 0 ? m.sd : 1.0;  // a constant control is only centred (and warned about)
   }
 }
 

@@ -36,16 +36,8 @@ std::vector<int> derived_beta_channels(const Model& model) {
 
 // Under [controls] scale = "std", gamma is per sd of the control; gamma_per_unit[k] is what
 // gamma would be with scale = "none": the effect of one unit of the control as the user gave it.
-// Pairs of (gamma's coordinate, control index).
-std::vector<std::pair<int, int>> per_unit_controls(const Model& model) {
-  std::vector<std::pair<int, int>> out;
-  const Dataset& d = model.dataset();
-  if (model.spec().control_scale != ControlScale::kStd) return out;
-  const auto& ps = model.params();
-  for (int k = 0; k < d.K; ++k)
-    for (int i = 0; i < static_cast<int>(ps.size()); ++i)
-      if (ps[static_cast<size_t>(i)].name == "gamma[" + d.controls[static_cast<size_t>(k)] + "]") out.emplace_back(i, k);
-  return out;
+bool per_unit_controls(const Model& model) {
+  return model.spec().control_scale == ControlScale::kStd && model.dataset().K > 0;
 }
 
 }  // namespace
@@ -54,7 +46,8 @@ std::vector<std::string> output_names(const Model& model) {
   std::vector<std::string> names;
   for (const auto& p : model.params()) names.push_back(p.name);
   for (int c : derived_beta_channels(model)) names.push_back("beta[" + model.dataset().channels[static_cast<size_t>(c)] + "]");
-  for (auto [i, k] : per_unit_controls(model)) names.push_back("gamma_per_unit[" + model.dataset().controls[static_cast<size_t>(k)] + "]");
+  if (per_unit_controls(model))
+    for (const auto& k : model.dataset().controls) names.push_back("gamma_per_unit[" + k + "]");
   return names;
 }
 
@@ -62,7 +55,8 @@ std::vector<OutputLabel> output_labels(const Model& model) {
   std::vector<OutputLabel> out;
   for (const auto& p : model.params()) out.push_back({p.stem, p.parts});
   for (int c : derived_beta_channels(model)) out.push_back({"beta", {model.dataset().channels[static_cast<size_t>(c)]}});
-  for (auto [i, k] : per_unit_controls(model)) out.push_back({"gamma_per_unit", {model.dataset().controls[static_cast<size_t>(k)]}});
+  if (per_unit_controls(model))
+    for (const auto& k : model.dataset().controls) out.push_back({"gamma_per_unit", {k}});
   return out;
 }
 
@@ -78,7 +72,11 @@ void outputs(const Model& model, const double* theta, double* out) {
     const ForwardPass<double> pass(m, theta, scratch.data());
     for (int c : derived) out[k++] = m.positive ? std::exp(pass.base_effect(c)) : pass.base_effect(c);
   }
-  for (auto [i, c] : per_unit_controls(model)) out[k++] = v[static_cast<size_t>(i)] / model.dataset().control_scale[static_cast<size_t>(c)];
+  if (per_unit_controls(model)) {
+    const auto o = static_cast<size_t>(model.view<double>().o_control);  // gamma[0..K) sit there
+    const std::vector<double>& scale = model.dataset().control_scale;
+    for (size_t c = 0; c < scale.size(); ++c) out[k++] = v[o + c] / scale[c];
+  }
 }
 
 SamplerHealth health(const FitResult& fit, int max_depth) {

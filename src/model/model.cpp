@@ -101,6 +101,10 @@ struct ModelArrays {
 }  // namespace
 
 Model::Model(ModelSpec spec, Dataset data) : spec_(std::move(spec)), data_(std::move(data)) {
+  // A Dataset built in code (or read from a file written before [controls] scale) has no
+  // control scales: the spec says how to make them, here once for every user of the model.
+  const auto K = static_cast<size_t>(data_.K);
+  if (data_.control_center.size() != K || data_.control_scale.size() != K) set_control_scales(data_, spec_.control_scale);
   validate();
   build_layout();
   d64_ = pack<double>();
@@ -303,11 +307,10 @@ ModelData<Real> Model::pack() const {
     }
   }
   b.y_log_jacobian = static_cast<Real>(log_jac);
-  // Controls enter as (x - centre) / scale: 0 and 1 unless [controls] scale = "std".
+  // Controls enter as (x - centre) / scale: 0 and 1 unless [controls] scale = "std" (set in the constructor).
   out.z.resize(d.control.size());
   for (size_t k = 0; k < static_cast<size_t>(d.K); ++k) {
-    const double c = k < d.control_center.size() ? d.control_center[k] : 0.0;
-    const double s = k < d.control_scale.size() ? d.control_scale[k] : 1.0;
+    const double c = d.control_center[k], s = d.control_scale[k];
     for (size_t g = 0; g < static_cast<size_t>(d.G); ++g)
       for (size_t t = 0; t < static_cast<size_t>(d.T); ++t) {
         const size_t i = (g * static_cast<size_t>(d.K) + k) * static_cast<size_t>(d.T) + t;

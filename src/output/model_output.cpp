@@ -428,10 +428,7 @@ ModelOutput build_output(const Model& model, const FitResult& fit, const Sampler
     cd.coords.push_back(text_coord("control", d.controls));
     by_week(d.control, static_cast<size_t>(d.K), "control_value", "control");
     // Stored always so a reader needs no config to turn control_value into what was fitted.
-    const bool have = d.control_center.size() == static_cast<size_t>(d.K) && d.control_scale.size() == static_cast<size_t>(d.K);
-    const std::vector<double> center = have ? d.control_center : std::vector<double>(static_cast<size_t>(d.K), 0.0);
-    const std::vector<double> scale = have ? d.control_scale : std::vector<double>(static_cast<size_t>(d.K), 1.0);
-    for (const auto& [name, src] : {std::pair{"control_center", &center}, std::pair{"control_scale", &scale}}) {
+    for (const auto& [name, src] : {std::pair{"control_center", &d.control_center}, std::pair{"control_scale", &d.control_scale}}) {
       Variable v;
       v.name = name;
       v.dims = {"control"};

@@ -133,12 +133,12 @@ def readme(herd, src, work):
         have_arviz = True
     except ImportError:
         have_arviz = False
+    fit_flags = set().union(*help_flags(herd, "fit"))
     for lang, line, text in blocks(path):
         where = f"README.md:{line}"
         if lang == "":
             check_synopsis(herd, where, text)
         elif lang == "sh":
-            fit_flags = set().union(*help_flags(herd, "fit"))
             for cmd in text.splitlines():
                 cmd = cmd.split("#")[0].strip()
                 if not cmd:

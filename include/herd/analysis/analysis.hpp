@@ -9,6 +9,7 @@
 #include "herd/analysis/response.hpp"
 #include "herd/model/model.hpp"
 #include "herd/output/model_output.hpp"
+#include "herd/output/model_report.hpp"
 
 namespace herd {
 
@@ -133,10 +134,10 @@ struct Analysis {
   double beta_contraction(size_t c) const;
 };
 
-/// Marks the prior checks of parameters not in `converged` (labels whose R-hat and ESS
-/// passed, e.g. from summarize's report) as unconverged and derives each channel's
-/// effect_source again, so that analyze and summarize agree on what is prior-dominated.
-void mark_convergence(Analysis& a, const std::vector<std::string>& converged);
+/// Marks the prior checks of parameters whose R-hat or ESS failed in summarize's report of
+/// the fit as unconverged and derives each channel's effect_source again, so that analyze,
+/// optimize and summarize agree on what is prior-dominated.
+void mark_convergence(Analysis& a, const ModelReport& fit);
 
 struct AnalysisOptions {
   int curve_points = 61;
