@@ -235,13 +235,14 @@ void write_variable(hid_t group, const DataGroup& g, const Variable& v,
            "variable space");
   hid_t file_type = H5T_IEEE_F64LE;
   size_t bytes = 8;
+  if (v.type == VarType::kFloat32) file_type = H5T_IEEE_F32LE, bytes = 4;
   if (v.type == VarType::kInt32) file_type = H5T_STD_I32LE, bytes = 4;
   if (v.type == VarType::kBool) file_type = H5T_STD_I8LE, bytes = 1;
   Id dcpl = variable_dcpl(shape, bytes);
   Id ds(H5Dcreate2(group, v.name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
         "variable " + g.name + "/" + v.name);
   if (!v.values.empty()) {
-    if (v.type == VarType::kFloat64) {
+    if (v.type == VarType::kFloat64 || v.type == VarType::kFloat32) {  // HDF5 narrows double to the file's float
       check(H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.values.data()), "writing " + v.name);
     } else {
       std::vector<int> ints(v.values.size());
@@ -418,6 +419,7 @@ void read_group(hid_t sub, DataGroup& dg, const ReadOptions& opt) {
     }
     const H5T_class_t cls = H5Tget_class(type);
     if (cls == H5T_INTEGER) v.type = H5Tget_size(type) == 1 ? VarType::kBool : VarType::kInt32;
+    if (cls == H5T_FLOAT && H5Tget_size(type) == 4) v.type = VarType::kFloat32;
     v.values.resize(total);
     if (total > 0) check(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.values.data()), "reading " + name);
     for (const auto& an : attrs_of(ds)) {

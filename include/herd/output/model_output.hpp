@@ -23,7 +23,7 @@ struct Coord {
 };
 
 /// How a variable is stored on disk (values are held as double in memory).
-enum class VarType { kFloat64, kInt32, kBool };
+enum class VarType { kFloat64, kFloat32, kInt32, kBool };  // kFloat32: stored in half the bytes, held as double
 
 /// A data variable over named dimensions, row-major.
 struct Variable {
