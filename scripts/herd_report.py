@@ -254,17 +254,32 @@ def contributions(m, col, fig_store):
     return fig_store.save(fig, "contributions")
 
 
+def return_units(m):
+    """How the model's returns are shown ([data] outcome_kind): (average stem, marginal stem,
+    average title, marginal title, column label, marginal column label, cost?)."""
+    kind = m["meta"].get("outcome_kind", "other")
+    if kind == "conversions":
+        return ("cost_per_outcome", "marginal_cost_per_outcome", "CPA (spend / incremental conversion)",
+                "marginal CPA at current spend", "CPA [94%]", "marginal CPA [94%]", True)
+    if kind == "revenue":
+        return ("roi", "marginal_roi", "ROAS (incremental revenue / spend)", "marginal ROAS at current spend",
+                "ROAS [94%]", "marginal ROAS [94%]", False)
+    return ("roi", "marginal_roi", "ROI (contribution / spend)", "marginal ROI at current spend",
+            "ROI [94%]", "marginal ROI [94%]", False)
+
+
 def roi(m, col, fig_store):
-    rows = [r for r in m["channels"] if "roi_mean" in r]
+    avg, marg, avg_title, marg_title, _, _, cost = return_units(m)
+    rows = [r for r in m["channels"] if avg + "_mean" in r]
     if not rows:
         return None
-    key = lambda r: num(r["roi_mean"]) if math.isfinite(num(r["roi_mean"])) else -math.inf
-    rows.sort(key=key)  # ascending, so the best channel ends up at the top of a barh chart
+    key = lambda r: num(r[avg + "_mean"]) if math.isfinite(num(r[avg + "_mean"])) else -math.inf
+    # Ascending, so the best channel ends up at the top of a barh chart (the cheapest, for costs).
+    rows.sort(key=key, reverse=cost)
     fig, (a1, a2) = plt.subplots(1, 2, sharey=True, figsize=(10, 1.2 + 0.38 * len(rows)),
                                  gridspec_kw={"width_ratios": [2, 1]})
     ys = range(len(rows))
-    for ax, stem, title in ((a1, "roi", "ROI (contribution / spend)"),
-                            (a2, "marginal_roi", "marginal ROI at current spend")):
+    for ax, stem, title in ((a1, avg, avg_title), (a2, marg, marg_title)):
         for yy, r in zip(ys, rows):
             mean, lo, hi = (num(r.get(stem + s)) for s in ("_mean", "_hdi_3%", "_hdi_97%"))
             if not math.isfinite(mean):
@@ -279,7 +294,7 @@ def roi(m, col, fig_store):
         # would squash every bar against zero, so draw it only when the bars reach near it.
         highs = [num(r.get(stem + "_hdi_97%")) for r in rows] + [num(r.get(stem + "_mean")) for r in rows]
         highs = [h for h in highs if math.isfinite(h)]
-        if highs and max(highs) >= 0.3:
+        if highs and max(highs) >= 0.3 and not cost:
             ax.axvline(1, color="firebrick", ls="--", lw=1)
         ax.set_title(title, fontsize=10)
         ax.grid(axis="x", alpha=0.3)
@@ -319,6 +334,7 @@ def table(headers, rows, flags=None):
 
 
 def channel_table(m):
+    avg, marg, _, _, avg_label, marg_label, _ = return_units(m)
     rows, flags = [], []
     for r in m["channels"]:
         g = lambda k: r.get(k, "")
@@ -336,13 +352,13 @@ def channel_table(m):
         rows.append([r["channel"], fmt(num(g("current_spend"))),
                      fmt_iv(g("contribution_mean"), g("contribution_hdi_3%"), g("contribution_hdi_97%")),
                      fmt_iv(g("share_mean"), g("share_hdi_3%"), g("share_hdi_97%"), pct=True),
-                     fmt_iv(g("roi_mean"), g("roi_hdi_3%"), g("roi_hdi_97%")),
-                     fmt_iv(g("marginal_roi_mean"), g("marginal_roi_hdi_3%"), g("marginal_roi_hdi_97%")),
+                     fmt_iv(g(avg + "_mean"), g(avg + "_hdi_3%"), g(avg + "_hdi_97%")),
+                     fmt_iv(g(marg + "_mean"), g(marg + "_hdi_3%"), g(marg + "_hdi_97%")),
                      dim, fmt(num(g("saturation_mean")), pct=True), fmt(num(g("beta_contraction"))),
                      said])
         flags.append(source != "data")
-    return table(["channel", "current weekly spend", "contribution [94%]", "share [94%]", "ROI [94%]",
-                  "marginal ROI [94%]", "diminishing point", "saturation", "contraction",
+    return table(["channel", "current weekly spend", "contribution [94%]", "share [94%]", avg_label,
+                  marg_label, "diminishing point", "saturation", "contraction",
                   "effect from"], rows, flags)
 
 

@@ -131,6 +131,7 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
 
   Analysis a;
   a.model = name;
+  a.outcome_kind = model.spec().data.outcome_kind;
   a.channels = d.channels;
   for (const auto& s : d.dates) {
     long long v = 0;
@@ -221,6 +222,17 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
     }
   }
 
+  a.chains = fit.chains;
+  a.draws = fit.draws;
+  a.roi_draws.resize(N * C);
+  a.marginal_roi_draws.resize(N * C);
+  a.response_draws.resize(N * C * P);
+  for (size_t i = 0; i < N; ++i)
+    for (size_t c = 0; c < C; ++c) {
+      a.roi_draws[i * C + c] = a.total_spend[c] > 0 ? total[c][i] / a.total_spend[c] : kNaN;
+      a.marginal_roi_draws[i * C + c] = mroi[c][i];
+      for (size_t p = 0; p < P; ++p) a.response_draws[(i * C + c) * P + p] = curve[c * P + p][i];
+    }
   auto iv = [&](const std::vector<double>& v) { return interval(v); };
   for (size_t c = 0; c < C; ++c) {
     a.contribution_total.push_back(iv(total[c]));
@@ -234,6 +246,9 @@ Analysis analyze(const FittedModel& fit, const std::string& name, const Analysis
     a.roi.push_back(iv(roi));
     a.cost_per_outcome.push_back(iv(cpo));
     a.marginal_roi.push_back(iv(mroi[c]));
+    std::vector<double> mcost(N);
+    for (size_t i = 0; i < N; ++i) mcost[i] = mroi[c][i] != 0 ? 1 / mroi[c][i] : kNaN;
+    a.marginal_cost.push_back(iv(mcost));
     a.diminishing_point.push_back(iv(dim_point[c]));
     double beyond = 0;
     for (double v : dim_point[c]) beyond += std::isinf(v);
@@ -296,6 +311,14 @@ const char* to_string(EffectSource s) {
     case EffectSource::kPrior: break;
   }
   return "prior";
+}
+
+const char* ReturnUnits::average() const {
+  return kind == OutcomeKind::kRevenue ? "ROAS" : cost() ? "CPA" : "ROI";
+}
+
+const char* ReturnUnits::marginal() const {
+  return kind == OutcomeKind::kRevenue ? "mROAS" : cost() ? "mCPA" : "mROI";
 }
 
 double Analysis::beta_contraction(size_t c) const {

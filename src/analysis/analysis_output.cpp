@@ -101,6 +101,8 @@ DataGroup analysis_group(const Analysis& a) {
   per_channel("roi", a.roi, "contribution / spend");
   per_channel("cost_per_outcome", a.cost_per_outcome, "spend / contribution");
   per_channel("marginal_roi", a.marginal_roi, "d expected weekly outcome / d weekly spend at current spend");
+  per_channel("marginal_cost_per_outcome", a.marginal_cost,
+              "d weekly spend / d expected weekly outcome at current spend (1 / marginal_roi per draw)");
   per_channel("diminishing_point", a.diminishing_point,
               "weekly spend where marginal ROI falls below 1 (draws where it does)");
   plain("p_beyond", {"channel"}, a.p_beyond, "share of draws whose marginal ROI stays >= 1 over the curve");
@@ -129,6 +131,18 @@ DataGroup analysis_group(const Analysis& a) {
       for (const auto& i : row) push_stats(ad.values, i);
     g.vars.push_back(std::move(ad));
   }
+  if (a.chains > 0 && !a.roi_draws.empty()) {
+    // Per draw, in the posterior's chain and draw layout, for summaries of one's own. The
+    // curves are the bulk (draws x channels x points): float32, 7 significant digits.
+    g.coords.push_back(int_coord("chain", static_cast<size_t>(a.chains)));
+    g.coords.push_back(int_coord("draw", static_cast<size_t>(a.draws)));
+    plain("roi_draws", {"chain", "draw", "channel"}, a.roi_draws, "contribution / spend, per draw");
+    plain("marginal_roi_draws", {"chain", "draw", "channel"}, a.marginal_roi_draws,
+          "d expected weekly outcome / d weekly spend at current spend, per draw");
+    plain("response_draws", {"chain", "draw", "channel", "point"}, a.response_draws,
+          "incremental expected outcome per week along curve_spend, per draw");
+    g.vars.back().type = VarType::kFloat32;
+  }
   if (!a.priors.empty()) {
     std::vector<std::string> names;
     std::vector<double> con, shift, converged;
@@ -156,7 +170,8 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
   };
   {
     std::vector<std::string> h = {"channel", "current_spend", "total_spend", "reference_spend"};
-    for (const char* q : {"contribution", "share", "roi", "cost_per_outcome", "marginal_roi", "diminishing_point"})
+    for (const char* q : {"contribution", "share", "roi", "cost_per_outcome", "marginal_roi", "marginal_cost_per_outcome",
+                          "diminishing_point"})
       interval_header(h, q);
     h.push_back("p_beyond");
     for (const char* q : {"saturation", "beta_prior", "beta"}) interval_header(h, q);
@@ -168,7 +183,7 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
       const double con = a.beta_contraction(c);
       w.cell(a.channels[c]).cell(a.current_spend[c]).cell(a.total_spend[c]).cell(a.reference_spend[c]);
       for (const auto* q : {&a.contribution_total, &a.contribution_share, &a.roi, &a.cost_per_outcome, &a.marginal_roi,
-                            &a.diminishing_point})
+                            &a.marginal_cost, &a.diminishing_point})
         interval(w, (*q)[c]);
       w.cell(a.p_beyond[c]);
       for (const auto* q : {&a.saturation, &a.beta_prior, &a.beta_posterior}) interval(w, (*q)[c]);
@@ -223,18 +238,30 @@ void write_analysis_csv(const std::string& dir, const Analysis& a) {
 }
 
 std::string channel_table(const Analysis& a) {
-  TextTable t({"channel", "spend/wk", "contribution", "94% HDI", "ROI", "94% HDI", "mROI", "dim. point", "sat.",
-               "effect from"},
+  // Revenue shows ROAS, conversions their cost (CPA: spend per conversion, per draw), anything
+  // else outcome per unit of spend.
+  const ReturnUnits u{a.outcome_kind};
+  const std::vector<Interval>& avg = u.cost() ? a.cost_per_outcome : a.roi;
+  const std::vector<Interval>& marginal = u.cost() ? a.marginal_cost : a.marginal_roi;
+  TextTable t({"channel", "spend/wk", "contribution", "94% HDI", u.average(), "94% HDI", u.marginal(), "dim. point",
+               "sat.", "effect from"},
               {true, false, false, false, false, false, false, false, false, true});
-  bool beyond = false;
+  bool beyond = false, unbounded = false;
   for (size_t c = 0; c < a.channels.size(); ++c) {
     const Interval& ct = a.contribution_total[c];
-    const bool far = a.p_beyond[c] > 0.5;
+    // A cost per conversion whose contribution may be 0 or below has no upper end: its mean
+    // and interval over draws would be noise from near-zero divisors.
+    const bool open_avg = u.cost() && !(ct.low > 0), open_marginal = u.cost() && !(a.marginal_roi[c].low > 0);
+    unbounded |= open_avg || open_marginal;
+    // Marginal ROI 1 is break-even only when the outcome is money: for conversions no point.
+    const bool far = !u.cost() && a.p_beyond[c] > 0.5;
     beyond |= far;
     const EffectSource src = a.effect_source.empty() ? EffectSource::kData : a.effect_source[c];
     t.row({a.channels[c], fmt_num(a.current_spend[c]), fmt_num(ct.mean), fmt_num(ct.low) + " .. " + fmt_num(ct.high),
-           fmt_num(a.roi[c].mean), fmt_num(a.roi[c].low) + " .. " + fmt_num(a.roi[c].high),
-           fmt_num(a.marginal_roi[c].mean), far ? "> 3x *" : fmt_num(a.diminishing_point[c].mean),
+           open_avg ? std::string(kDash) : fmt_num(avg[c].mean),
+           open_avg ? std::string("unbounded +") : fmt_num(avg[c].low) + " .. " + fmt_num(avg[c].high),
+           open_marginal ? std::string("unbounded +") : fmt_num(marginal[c].mean),
+           u.cost() ? std::string(kDash) : far ? "> 3x *" : fmt_num(a.diminishing_point[c].mean),
            fmt_num(a.saturation[c].mean, 2),
            src == EffectSource::kData          ? "data"
            : src == EffectSource::kGroup       ? "its group (own deviation prior-dominated)"
@@ -242,7 +269,15 @@ std::string channel_table(const Analysis& a) {
                                                : "the prior (prior-dominated)"});
   }
   if (beyond) t.note("* marginal ROI stays >= 1 up to 3x the current spend in most draws: no diminishing point in range");
-  t.note("- : does not apply or undefined; dim. point: weekly spend where marginal ROI falls to 1");
+  if (unbounded)
+    t.note("+ the 94% HDI of the channel's contribution (or of its marginal return) reaches 0: its cost per "
+           "conversion has no upper end");
+  if (u.cost())
+    t.note(std::string("CPA: spend per incremental conversion; mCPA: spend per extra conversion at current spend; ") +
+           "- : does not apply or undefined (dim. point: where the marginal return falls to 1, break-even only "
+           "for revenue)");
+  else
+    t.note("- : does not apply or undefined; dim. point: weekly spend where marginal ROI falls to 1");
   std::ostringstream o;
   t.print(o);
   return o.str();

@@ -1,7 +1,8 @@
-// `herd optimize`'s questions beyond a fixed budget: how much to spend (a target marginal
-// ROI) and what each budget buys (the efficient frontier), both built on `optimize`.
+// `herd optimize`'s questions beyond a fixed budget: how much to spend (a target marginal or
+// average return) and what each budget buys (the efficient frontier), all built on `optimize`.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -11,7 +12,7 @@ namespace herd {
 
 namespace {
 
-double bound_sum(const std::vector<double>& v) {
+double total(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
   return s;
@@ -38,71 +39,129 @@ double marginal_return(const ResponseModel& r, const OptimizeOptions& o, const O
   if (inside > 0) return s / inside;
   // Every channel on a bound: the optimum's value is piecewise in the budget; difference it
   // inside what the bounds allow.
-  const double lo = bound_sum(at.lower), hi = bound_sum(at.upper);
+  const double lo = total(at.lower), hi = total(at.upper);
   const double h = 1e-4 * std::max(hi - lo, 1e-300);
   const double b0 = std::max(lo, at.budget - h), b1 = std::min(hi, at.budget + h);
   if (!(b1 > b0)) return 0;
   OptimizeOptions a = o, b = o;
   a.lower = b.lower = at.lower;
   a.upper = b.upper = at.upper;
-  // optimize reads a budget <= 0 as "today's": keep the lower end just above zero.
-  a.budget = std::max(b0, 1e-9 * hi);
+  a.budget = b0;
   b.budget = b1;
   const OptimizeResult ra = optimize(r, a), rb = optimize(r, b);
   return (objective_value(r, o.objective, rb.recommended.data(), nullptr) -
           objective_value(r, o.objective, ra.recommended.data(), nullptr)) /
-         (b1 - a.budget);
+         (b1 - b0);
 }
 
-TargetResult target_marginal_roi(const ResponseModel& r, OptimizeOptions o, double target) {
-  if (!(target > 0) || !std::isfinite(target)) throw std::invalid_argument("the target marginal ROI must be > 0");
-  if (o.lower.empty()) throw std::invalid_argument("target_marginal_roi needs bounds");
-  const double lo = bound_sum(o.lower), hi = bound_sum(o.upper);
-  auto at = [&](double budget) {
-    o.budget = std::max(budget, 1e-9 * hi);  // optimize reads a budget <= 0 as "today's"
+std::vector<double> move_confidence(const ResponseModel& r, const OptimizeResult& split, double marginal) {
+  const int C = r.channels();
+  std::vector<double> p(static_cast<size_t>(C), std::numeric_limits<double>::quiet_NaN());
+  for (int c = 0; c < C; ++c) {
+    const auto cs = static_cast<size_t>(c);
+    const double from = split.current[cs], to = split.recommended[cs];
+    if (!(std::fabs(to - from) > 1e-9 * std::max(1.0, std::fabs(from)))) continue;
+    int wins = 0;
+    for (int i = 0; i < r.draws(); ++i) {
+      double y_from = 0, y_to = 0;
+      r.sweep(i, c, split.recommended.data(), &from, 1, &y_from, nullptr);
+      r.sweep(i, c, split.recommended.data(), &to, 1, &y_to, nullptr);
+      wins += y_to - y_from > marginal * (to - from);
+    }
+    p[cs] = static_cast<double>(wins) / r.draws();
+  }
+  return p;
+}
+
+double average_return(const ResponseModel& r, const std::vector<double>& x) {
+  const auto C = static_cast<size_t>(r.channels());
+  std::vector<double> ref(C);
+  for (size_t c = 0; c < C; ++c) ref[c] = r.reference(static_cast<int>(c));
+  const double spend = total(x) - total(ref);
+  if (!(spend > 1e-12 * std::max(1.0, total(x)))) return std::numeric_limits<double>::quiet_NaN();
+  return (r.mean_outcome(x.data(), nullptr) - r.mean_outcome(ref.data(), nullptr)) / spend;
+}
+
+TargetResult target_budget(const ResponseModel& r, OptimizeOptions o, TargetKind kind, double target) {
+  if (!(target > 0) || !std::isfinite(target)) throw std::invalid_argument("the target return must be > 0");
+  if (o.lower.empty()) throw std::invalid_argument("target_budget needs bounds");
+  const double lo = total(o.lower), hi = total(o.upper);
+  int calls = 0;
+  // One budget's answer, from a neighbouring budget's split when given (the scan and the root
+  // search move in small steps, so one start from there does what three blind ones do).
+  auto at = [&](double budget, const TargetResult* near) {
+    OptimizeOptions q = o;
+    q.budget = budget;
+    if (near) q.start = near->split.recommended;
     TargetResult t;
-    t.split = optimize(r, o);
-    t.marginal_roi = marginal_return(r, o, t.split);
+    t.split = optimize(r, q);
+    t.marginal_roi = marginal_return(r, q, t.split);
+    t.roi = average_return(r, t.split.recommended);
+    ++calls;
     return t;
   };
-  TargetResult top = at(hi);
-  if (top.marginal_roi >= target) {
+  // How far above the target a budget's answer returns; NaN (no spend above the reference)
+  // never meets it.
+  auto excess = [&](const TargetResult& t) { return (kind == TargetKind::kMarginal ? t.marginal_roi : t.roi) - target; };
+  auto done = [&](TargetResult t) {
+    t.optimizations = calls;
+    return t;
+  };
+  TargetResult top = at(hi, nullptr);
+  if (excess(top) >= 0) {
     top.at_max = true;
-    return top;
+    return done(std::move(top));
   }
   // S-shaped curves (Hill slope > 1) return little at first, more, then less: scan down from
-  // the top for the largest budget that still returns the target, then bisect above it.
+  // the top for the largest budget that still returns the target.
   constexpr int kScan = 16;
+  TargetResult above = std::move(top), met;
   double a = lo, b = hi;
-  TargetResult best;
-  bool found = false;
-  for (int k = kScan - 1; k >= 0 && !found; --k) {
+  for (int k = kScan - 1;; --k) {
     const double budget = lo + (hi - lo) * k / kScan;
-    TargetResult t = at(budget);
-    if (t.marginal_roi >= target) {
+    TargetResult t = at(budget, &above);
+    if (excess(t) >= 0) {
       a = budget;
       b = lo + (hi - lo) * (k + 1) / kScan;
-      best = std::move(t);
-      found = true;
+      met = std::move(t);
+      break;
     }
+    if (k == 0) {
+      t.at_min = true;
+      return done(std::move(t));
+    }
+    above = std::move(t);
   }
-  if (!found) {
-    TargetResult bottom = at(lo);
-    bottom.at_min = true;
-    return bottom;
-  }
-  // Invariant: marginal ROI >= target at a, < target at b.
-  for (int it = 0; it < 40 && b - a > 1e-4 * hi; ++it) {  // a budget to 0.01% of the range
-    const double m = 0.5 * (a + b);
-    TargetResult t = at(m);
-    if (t.marginal_roi >= target) {
+  // The largest root between a (met) and b (not met): Illinois regula falsi, the return being
+  // smooth in the budget; bisection where a value is not finite. To 0.01% of the range.
+  double fa = excess(met), fb = excess(above);
+  int side = 0;
+  for (int it = 0; it < 60 && b - a > 1e-4 * hi; ++it) {
+    double m = 0.5 * (a + b);
+    if (std::isfinite(fa) && std::isfinite(fb) && fa > fb) m = a + (b - a) * fa / (fa - fb);
+    m = std::clamp(m, a + 0.01 * (b - a), b - 0.01 * (b - a));
+    TargetResult t = at(m, m - a < b - m ? &met : &above);
+    const double fm = excess(t);
+    if (fm >= 0) {
       a = m;
-      best = std::move(t);
+      fa = fm;
+      met = std::move(t);
+      if (side == 1) fb *= 0.5;
+      side = 1;
+      if (fm < 1e-5 * target) break;
     } else {
       b = m;
+      fb = fm;
+      above = std::move(t);
+      if (side == -1) fa *= 0.5;
+      side = -1;
     }
   }
-  return best;
+  // The answer from the usual starts too: the better split at that budget is reported.
+  TargetResult full = at(a, nullptr);
+  const bool better = objective_value(r, o.objective, full.split.recommended.data(), nullptr) >
+                      objective_value(r, o.objective, met.split.recommended.data(), nullptr);
+  return done(better ? std::move(full) : std::move(met));
 }
 
 std::vector<FrontierPoint> frontier(const ResponseModel& r, OptimizeOptions o, double lo, double hi, int points) {
@@ -117,7 +176,8 @@ std::vector<FrontierPoint> frontier(const ResponseModel& r, OptimizeOptions o, d
     o.budget = p.budget;
     p.split = optimize(r, o);
     p.marginal_roi = marginal_return(r, o, p.split);
-    for (int i = 0; i < n; ++i) y[static_cast<size_t>(i)] = r.outcome(i, p.split.recommended.data(), nullptr);
+    p.roi = average_return(r, p.split.recommended);
+    r.outcomes(p.split.recommended.data(), y.data());
     p.outcome = interval(y);
     out.push_back(std::move(p));
   }

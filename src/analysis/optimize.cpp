@@ -16,23 +16,11 @@ namespace herd {
 double objective_value(const ResponseModel& r, const std::string& objective, const double* x, double* grad) {
   const int n = r.draws(), C = r.channels();
   const auto Cs = static_cast<size_t>(C), N = static_cast<size_t>(n);
-  if (objective == "mean") {
-    std::vector<double> g(Cs);
-    double s = 0;
-    if (grad) std::fill(grad, grad + C, 0.0);
-    for (int i = 0; i < n; ++i) {
-      s += r.outcome(i, x, grad ? g.data() : nullptr);
-      if (grad)
-        for (size_t c = 0; c < Cs; ++c) grad[c] += g[c];
-    }
-    if (grad)
-      for (size_t c = 0; c < Cs; ++c) grad[c] /= n;
-    return s / n;
-  }
+  if (objective == "mean") return r.mean_outcome(x, grad);
   // Risk-aware objectives need every draw's outcome first, then the gradients of the draws
   // that define the statistic (a subgradient where draws tie).
   std::vector<double> y(N);
-  for (int i = 0; i < n; ++i) y[static_cast<size_t>(i)] = r.outcome(i, x, nullptr);
+  r.outcomes(x, y.data());
   std::vector<size_t> order(N);
   for (size_t i = 0; i < N; ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return y[a] < y[b]; });
@@ -137,7 +125,7 @@ OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& o) {
     }
   double total = 0;
   for (double x : res.current) total += x;
-  res.budget = o.budget > 0 ? o.budget : total;
+  res.budget = o.budget.value_or(total);
   double lo_sum = 0, hi_sum = 0;
   for (size_t c = 0; c < Cs; ++c) {
     if (!(res.lower[c] <= res.upper[c]) || res.lower[c] < 0)
@@ -180,7 +168,15 @@ OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& o) {
     // SLSQP at a local optimum from any one of them (far from today's budget the shifted
     // start sits in a corner: all of a small budget on one channel).
     std::vector<std::vector<double>> starts;
-    {
+    if (!o.start.empty()) {
+      // A neighbouring budget's answer, scaled to this budget: one start.
+      std::vector<double> near(nf);
+      double near_free = 0;
+      for (unsigned j = 0; j < nf; ++j) near_free += o.start[static_cast<size_t>(p.free[j])];
+      for (unsigned j = 0; j < nf; ++j)
+        near[j] = near_free > 0 ? o.start[static_cast<size_t>(p.free[j])] / near_free * target : target / nf;
+      starts.push_back(project(near, zlo, zhi, target));
+    } else {
       std::vector<double> z(nf), mix(nf), mid(nf);
       double free_now = 0;
       for (unsigned j = 0; j < nf; ++j) free_now += res.current[static_cast<size_t>(p.free[j])];
@@ -193,7 +189,13 @@ OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& o) {
       starts.push_back(project(mix, zlo, zhi, target));
       starts.push_back(project(mid, zlo, zhi, target));
     }
-    for (auto& z : starts) {
+    std::vector<double> flo(nf), fhi(nf);
+    for (unsigned j = 0; j < nf; ++j) {
+      flo[j] = res.lower[static_cast<size_t>(p.free[j])];
+      fhi[j] = res.upper[static_cast<size_t>(p.free[j])];
+    }
+    // SLSQP from z (free channels, in units); keeps the result when it beats the best.
+    auto polish = [&](std::vector<double> z) {
       nlopt_opt opt = nlopt_create(NLOPT_LD_SLSQP, nf);
       nlopt_set_lower_bounds(opt, zlo.data());
       nlopt_set_upper_bounds(opt, zhi.data());
@@ -205,23 +207,45 @@ OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& o) {
       double f = 0;
       nlopt_optimize(opt, z.data(), &f);  // a failure code leaves z at its best point so far; checked below
       nlopt_destroy(opt);
-      for (unsigned j = 0; j < nf; ++j) p.full[static_cast<size_t>(p.free[j])] = z[j] * p.unit;
       // SLSQP meets the budget only to its tolerance; land exactly on it inside the box.
       std::vector<double> fr(nf);
-      for (unsigned j = 0; j < nf; ++j) fr[j] = p.full[static_cast<size_t>(p.free[j])];
-      std::vector<double> flo(nf), fhi(nf);
-      for (unsigned j = 0; j < nf; ++j) {
-        flo[j] = res.lower[static_cast<size_t>(p.free[j])];
-        fhi[j] = res.upper[static_cast<size_t>(p.free[j])];
-      }
+      for (unsigned j = 0; j < nf; ++j) fr[j] = z[j] * p.unit;
       fr = project(fr, flo, fhi, res.budget - fixed);
-      std::vector<double> cand = p.full;
+      std::vector<double> cand = start;
       for (unsigned j = 0; j < nf; ++j) cand[static_cast<size_t>(p.free[j])] = fr[j];
       const double v = objective_value(r, o.objective, cand.data(), nullptr);
       if (v > best_value) {
         best_value = v;
         best = cand;
       }
+    };
+    for (auto& z : starts) polish(z);
+    // S-shaped curves (Hill slope > 1) can hold a channel in a local optimum: spent on, yet
+    // returning less on average than the same money earns at the margin elsewhere. Such a
+    // channel is tried at its lower bound, the money it frees spread by projection.
+    std::vector<double> g(Cs);
+    for (unsigned j = 0; j < nf; ++j) {
+      const auto c = static_cast<size_t>(p.free[j]);
+      const double spent = best[c] - res.lower[c];
+      if (!(spent > 1e-6 * (res.upper[c] - res.lower[c]))) continue;
+      objective_value(r, o.objective, best.data(), g.data());
+      double margin = 0;
+      int inside = 0;
+      for (unsigned k = 0; k < nf; ++k) {
+        const auto e = static_cast<size_t>(p.free[k]);
+        if (k != j && best[e] > res.lower[e] && best[e] < res.upper[e]) margin += g[e], ++inside;
+      }
+      if (inside == 0) continue;
+      std::vector<double> dropped = best;
+      dropped[c] = res.lower[c];
+      const double gain = best_value - objective_value(r, o.objective, dropped.data(), nullptr);
+      if (gain >= margin / inside * spent) continue;
+      std::vector<double> z(nf);
+      for (unsigned k = 0; k < nf; ++k) z[k] = dropped[static_cast<size_t>(p.free[k])] / p.unit;
+      std::vector<double> zl = zlo, zh = zhi;
+      zh[j] = zl[j];  // the dropped channel stays put while the projection spreads its money
+      z = project(z, zl, zh, target);
+      polish(z);
     }
   }
   res.evaluations = p.evals;
@@ -235,10 +259,12 @@ OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& o) {
                                                         : BoundState::kInside);
   }
   const int n = r.draws();
-  std::vector<double> lift(static_cast<size_t>(n));
+  std::vector<double> lift(static_cast<size_t>(n)), y_cur(static_cast<size_t>(n)), y_rec(static_cast<size_t>(n));
+  r.outcomes(res.current.data(), y_cur.data());
+  r.outcomes(best.data(), y_rec.data());
   double sc = 0, sr = 0, better = 0;
   for (int i = 0; i < n; ++i) {
-    const double yc = r.outcome(i, res.current.data(), nullptr), yr = r.outcome(i, best.data(), nullptr);
+    const double yc = y_cur[static_cast<size_t>(i)], yr = y_rec[static_cast<size_t>(i)];
     sc += yc;
     sr += yr;
     lift[static_cast<size_t>(i)] = yr - yc;

@@ -78,6 +78,16 @@ ResponseModel::ResponseModel(const Model& model, const double* theta, int n)
       }
     }
   }
+  if (sat_ == SaturationType::kHill) {
+    const auto N = static_cast<size_t>(n);
+    hill_.resize(G * C * N);
+    for (size_t i = 0; i < N; ++i)
+      for (size_t g = 0; g < G; ++g)
+        for (size_t c = 0; c < C; ++c) {
+          const ChannelCurve<double>& k = curves_[(i * G + g) * C + c];
+          hill_[(g * C + c) * N + i] = {k.beta, k.p2, std::log(k.gain * k.inv_scale) - k.log_p1};
+        }
+  }
 }
 
 const ChannelCurve<double>& ResponseModel::curve(int i, int g, int c) const {
@@ -112,6 +122,63 @@ double ResponseModel::outcome(int i, const double* x, double* grad) const {
   }
   return outcome_scale_ * y;
 }
+
+void ResponseModel::add_terms(int g, int c, double xs, double* u, double* d) const {
+  const auto N = static_cast<size_t>(n_);
+  if (sat_ == SaturationType::kHill) {
+    // steady_term's Hill branch with log(gain xs / scale) - log kappa = log xs + offset.
+    if (!(xs > 0)) {
+      if (d) std::fill(d, d + N, 0.0);
+      return;
+    }
+    const HillColumn* h = hill_.data() + static_cast<size_t>(g * C_ + c) * N;
+    const double lx = std::log(xs), inv_x = 1 / xs;
+    for (size_t i = 0; i < N; ++i) {
+      const double s = math::inv_logit(h[i].slope * (lx + h[i].offset));
+      u[i] += h[i].beta * s;
+      if (d) d[i] = h[i].beta * s * (1 - s) * h[i].slope * inv_x;
+    }
+    return;
+  }
+  for (size_t i = 0; i < N; ++i) {
+    double di = 0;
+    u[i] += steady_term(sat_, curve(static_cast<int>(i), g, c), xs, d ? &di : nullptr);
+    if (d) d[i] = di;
+  }
+}
+
+double ResponseModel::accumulate(const double* x, double* y, double* grad) const {
+  const auto N = static_cast<size_t>(n_), C = static_cast<size_t>(C_);
+  std::vector<double> u(N), d(grad ? N * C : 0), geo_share(C);
+  if (y) std::fill(y, y + N, 0.0);
+  if (grad) std::fill(grad, grad + C, 0.0);
+  double total = 0;
+  for (int g = 0; g < G_; ++g) {
+    std::fill(u.begin(), u.end(), 0.0);
+    for (size_t c = 0; c < C; ++c) {
+      geo_share[c] = share(g, static_cast<int>(c));
+      add_terms(g, static_cast<int>(c), x[c] * geo_share[c], u.data(), grad ? d.data() + c * N : nullptr);
+    }
+    for (size_t i = 0; i < N; ++i) {
+      const double b = base_[i * static_cast<size_t>(G_) + static_cast<size_t>(g)];
+      const double h = multiplicative_ ? b * std::exp(u[i]) : b + u[i];
+      total += h;
+      if (y) y[i] += outcome_scale_ * h;
+      // dY/dx_c = scale * H'(u) * d term / d xs * share, H' = h for lognormal, 1 otherwise.
+      if (grad) {
+        const double dh = multiplicative_ ? h : 1.0;
+        for (size_t c = 0; c < C; ++c) grad[c] += dh * d[c * N + i] * geo_share[c];
+      }
+    }
+  }
+  if (grad)
+    for (size_t c = 0; c < C; ++c) grad[c] *= outcome_scale_ / static_cast<double>(n_);
+  return outcome_scale_ * total / static_cast<double>(n_);
+}
+
+double ResponseModel::mean_outcome(const double* x, double* grad) const { return accumulate(x, nullptr, grad); }
+
+void ResponseModel::outcomes(const double* x, double* y) const { accumulate(x, y, nullptr); }
 
 void ResponseModel::sweep(int i, int c, const double* x, const double* xs, int k, double* y, double* dy) const {
   std::fill(y, y + k, 0.0);

@@ -54,6 +54,7 @@ std::string meta_json(const ModelOutput& out, const ModelReport& r, const Model&
   nlohmann::ordered_json j;  // non-finite numbers are written as null
   j["model"] = out.name;
   j["outcome"] = s.data.outcome;
+  j["outcome_kind"] = to_string(s.data.outcome_kind);
   j["status"] = r.status.text();
   j["chains"] = r.chains;
   j["draws"] = r.draws;

@@ -34,11 +34,14 @@ int run_fit(const FitArgs& args);
 /// `herd analyze FILE (--model NAME | --all) [--out DIR]`.
 int run_analyze(const std::string& file, const std::string& model, bool all, const std::string& out_dir);
 
-/// `herd optimize FILE (--model NAME | --all) [--target-mroi R | --budget-range LO:HI [--points N]] [--budget B] [--bounds CH=LO:HI ...] [--fix CH ...] [--objective ...] [--json OUT]`.
+/// `herd optimize FILE (--model NAME | --all) [--target-mroi R | --target-roi R | --target-cpa C | --target-mcpa C | --budget-range LO:HI [--points N]] [--budget B] [--bounds CH=LO:HI ...] [--fix CH ...] [--objective ...] [--move-confidence P] [--json OUT]`.
 struct OptimizeArgs {
   std::string file, model, objective = "mean", json;
   bool all = false;  // every model that did not fail (--all)
-  double target_mroi = 0;    // --target-mroi R: how much to spend (0: not asked)
+  // How much to spend (0: not asked): a target marginal or average return (outcome per unit
+  // of spend), or for conversions a target marginal or average cost per acquisition.
+  double target_mroi = 0, target_roi = 0, target_cpa = 0, target_mcpa = 0;
+  double move_confidence = 0.9;  // --move-confidence: a channel's move below it is flagged
   std::string budget_range;  // --budget-range LO:HI: the efficient frontier
   int points = 11;           // --points: frontier budgets
   double budget = 0;

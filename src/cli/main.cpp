@@ -179,19 +179,34 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   auto* opt_target = optimize->add_option("--target-mroi", oa.target_mroi,
                                           "how much to spend: the largest weekly budget whose best split still returns R "
-                                          "per extra unit of spend")
+                                          "per extra unit of spend (marginal ROI or ROAS)")
       ->check(CLI::PositiveNumber)->excludes(opt_budget);
+  auto* opt_roi = optimize->add_option("--target-roi", oa.target_roi,
+                                       "the largest weekly budget whose best split returns R per unit of spend on "
+                                       "average (ROI or ROAS)")
+      ->check(CLI::PositiveNumber)->excludes(opt_budget)->excludes(opt_target);
+  auto* opt_cpa = optimize->add_option("--target-cpa", oa.target_cpa,
+                                       "conversions: the largest weekly budget whose best split costs at most C per "
+                                       "conversion on average")
+      ->check(CLI::PositiveNumber)->excludes(opt_budget)->excludes(opt_target)->excludes(opt_roi);
+  auto* opt_mcpa = optimize->add_option("--target-mcpa", oa.target_mcpa,
+                                        "conversions: the largest weekly budget whose next conversion costs at most C")
+      ->check(CLI::PositiveNumber)->excludes(opt_budget)->excludes(opt_target)->excludes(opt_roi)->excludes(opt_cpa);
   auto* opt_range = optimize->add_option("--budget-range", oa.budget_range,
                                          "LO:HI weekly budgets: the efficient frontier (expected outcome per budget)")
-      ->excludes(opt_budget)->excludes(opt_target);
+      ->excludes(opt_budget)->excludes(opt_target)->excludes(opt_roi)->excludes(opt_cpa)->excludes(opt_mcpa);
   optimize->add_option("--points", oa.points, "budgets on the frontier")
       ->check(CLI::Range(2, 1000))->capture_default_str()->needs(opt_range);
   optimize->add_option("--bounds", oa.bounds,
                        "CHANNEL=LO:HI weekly spend, or ratios of current (CHANNEL=0.5x:2x); default +-30% of current "
-                       "for a budget, 0 to 3x for --target-mroi and --budget-range");
+                       "for a budget, 0 to 3x for the --target-* modes and --budget-range");
   optimize->add_option("--fix", oa.fixed, "channels held at their current weekly spend");
   optimize->add_option("--objective", oa.objective, "mean | q10 | cvar10 (mean of the worst 10% of draws)")
       ->check(CLI::IsMember({"mean", "q10", "cvar10"}))->capture_default_str();
+  optimize->add_option("--move-confidence", oa.move_confidence,
+                       "flag a channel whose move pays in fewer than this share of draws (its move is smaller than "
+                       "its uncertainty)")
+      ->check(CLI::Range(0.5, 1.0))->capture_default_str();
   optimize->add_option("--json", oa.json, "write the result as JSON (INTERFACE.md)");
 
   herd::SimulateArgs sa;

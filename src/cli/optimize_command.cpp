@@ -36,9 +36,10 @@ bool parse_bound(const std::string& text, double current, double& out) {
 OptimizeOptions options_for(const OptimizeArgs& args, const std::string& name, const ResponseModel& r,
                             const std::vector<std::string>& channels, std::vector<std::string>& used_channels) {
   const size_t C = channels.size();
-  const bool wide = args.target_mroi > 0 || !args.budget_range.empty();
+  const bool wide = args.target_mroi > 0 || args.target_roi > 0 || args.target_cpa > 0 || args.target_mcpa > 0 ||
+                    !args.budget_range.empty();
   OptimizeOptions o;
-  o.budget = args.budget;
+  if (args.budget > 0) o.budget = args.budget;
   o.objective = args.objective;
   o.lower.resize(C);
   o.upper.resize(C);
@@ -101,13 +102,51 @@ nlohmann::ordered_json per_channel(const std::vector<std::string>& channels, con
   return per;
 }
 
-// A split's table (with its flags) on stdout and its JSON keys.
-void print_split(const OptimizeResult& res, const std::vector<std::string>& channels,
-                 const std::vector<EffectSource>& sources, const std::string& outcome, nlohmann::ordered_json& j) {
+// What one model's answers are printed with: its channels, where each effect comes from,
+// the units of its returns and the level below which a move is flagged.
+struct SplitContext {
+  const std::vector<std::string>& channels;
+  const std::vector<EffectSource>& sources;
+  const std::string& outcome;
+  ReturnUnits units;
+  double move_level;
+  double marginal = 0;  // the split's marginal return under its objective
+};
+
+// A return (outcome per unit of spend) in the model's units, "-" where undefined.
+std::string fmt_return(const ReturnUnits& u, double roi) {
+  const double v = u.show(roi);
+  return std::isfinite(v) ? fmt_num(v) : std::string(kDash);
+}
+
+// A return for the JSON: its value, or null where undefined.
+nlohmann::ordered_json json_number(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nullptr; }
+
+// The returns of a split in the JSON: always per unit of spend, and per conversion too when
+// the outcome counts conversions.
+void put_returns(nlohmann::ordered_json& j, const ReturnUnits& u, double marginal, double average) {
+  j["marginal_roi"] = json_number(marginal);
+  j["roi"] = json_number(average);
+  if (u.cost()) {
+    j["marginal_cpa"] = json_number(u.show(marginal));
+    j["cpa"] = json_number(u.show(average));
+  }
+}
+
+// A split's table (with its flags) on stdout and its JSON keys. A channel's move is judged
+// draw by draw against the margin of the expected outcome at the split (whatever the
+// objective: a draw has an outcome, not a quantile).
+void print_split(const ResponseModel& r, const OptimizeOptions& o, const OptimizeResult& res, const SplitContext& ctx,
+                 nlohmann::ordered_json& j) {
+  const auto& channels = ctx.channels;
   const size_t C = channels.size();
-  TextTable t({"channel", "current", "recommended", "change", "lower", "upper", "note"},
-              {true, false, false, false, false, false, true});
-  bool new_spend = false, on_bound = false, weak = false, unconverged = false;
+  OptimizeOptions mean = o;
+  mean.objective = "mean";
+  const double marginal = o.objective == "mean" ? ctx.marginal : marginal_return(r, mean, res);
+  const std::vector<double> sure = move_confidence(r, res, marginal);
+  TextTable t({"channel", "current", "recommended", "change", "lower", "upper", "P(move pays)", "note"},
+              {true, false, false, false, false, false, false, true});
+  bool new_spend = false, on_bound = false, weak = false, unconverged = false, unsure = false;
   for (size_t c = 0; c < C; ++c) {
     // A channel with no current spend has no percentage change: "-" and a footnote.
     std::string change = kDash;
@@ -123,7 +162,7 @@ void print_split(const OptimizeResult& res, const std::vector<std::string>& chan
       on_bound = true;
     }
     if (b == BoundState::kFixed) note.push_back("fixed");
-    const EffectSource src = sources[c];
+    const EffectSource src = ctx.sources[c];
     if (src == EffectSource::kPrior || src == EffectSource::kGroup) {
       note.push_back(src == EffectSource::kPrior ? "effect from the prior **" : "effect from its group **");
       weak = true;
@@ -131,12 +170,19 @@ void print_split(const OptimizeResult& res, const std::vector<std::string>& chan
       note.push_back("effect did not converge ***");
       unconverged = true;
     }
+    if (sure[c] < ctx.move_level) {
+      note.push_back("move within its uncertainty +");
+      unsure = true;
+    }
     std::string joined;
     for (const auto& n : note) joined += (joined.empty() ? "" : "; ") + n;
     t.row({channels[c], fmt_count(res.current[c]), fmt_count(res.recommended[c]), change, fmt_count(res.lower[c]),
-           fmt_count(res.upper[c]), joined});
+           fmt_count(res.upper[c]), std::isfinite(sure[c]) ? fmt_fixed(sure[c], 2) : std::string(kDash), joined});
   }
   if (new_spend) t.note("- change: the channel has no current spend");
+  t.note(fmt::format("P(move pays): share of draws in which the channel's move, the others as recommended, gains "
+                     "more than the money earns at the expected outcome's margin ({} {}); - : no move",
+                     ctx.units.marginal(), fmt_return(ctx.units, marginal)));
   if (on_bound) t.note("* the channel would move further if its bounds allowed: widen them with --bounds CH=LO:HI");
   if (weak)
     t.note("** the data say little about this channel's effect (analyze's effect_source): its move follows the "
@@ -144,9 +190,13 @@ void print_split(const OptimizeResult& res, const std::vector<std::string>& chan
   if (unconverged)
     t.note("*** the channel's effect failed its R-hat or ESS check: neither its move nor where its effect comes "
            "from can be trusted yet (fit longer)");
+  if (unsure)
+    t.note(fmt::format("+ P(move pays) below {} (--move-confidence): the draws do not agree that this move "
+                       "beats leaving the channel as it is",
+                       fmt_fixed(ctx.move_level, 2)));
   t.print(std::cout);
   std::cout.flush();
-  fmt::print("expected {} per week: current {}, recommended {}\n", outcome, fmt_num(res.outcome_current, 4),
+  fmt::print("expected {} per week: current {}, recommended {}\n", ctx.outcome, fmt_num(res.outcome_current, 4),
              fmt_num(res.outcome_recommended, 4));
   fmt::print("lift {} [94% HDI {}, {}], P(recommended beats current) = {}\n", fmt_num(res.lift.mean),
              fmt_num(res.lift.low), fmt_num(res.lift.high), fmt_fixed(res.p_better, 3));
@@ -156,13 +206,19 @@ void print_split(const OptimizeResult& res, const std::vector<std::string>& chan
   j["recommended"] = per_channel(channels, res.recommended);
   j["lower"] = per_channel(channels, res.lower);
   j["upper"] = per_channel(channels, res.upper);
-  nlohmann::ordered_json bound = nlohmann::ordered_json::object(), source = nlohmann::ordered_json::object();
+  nlohmann::ordered_json bound = nlohmann::ordered_json::object(), source = nlohmann::ordered_json::object(),
+                         pays = nlohmann::ordered_json::object(), uncertain = nlohmann::ordered_json::object();
   for (size_t c = 0; c < C; ++c) {
     bound[channels[c]] = to_string(res.bound[c]);
-    source[channels[c]] = to_string(sources[c]);
+    source[channels[c]] = to_string(ctx.sources[c]);
+    pays[channels[c]] = json_number(sure[c]);
+    uncertain[channels[c]] = sure[c] < ctx.move_level;
   }
   j["bound"] = bound;
   j["effect_source"] = source;
+  j["p_move_pays"] = pays;
+  j["move_uncertain"] = uncertain;
+  j["move_confidence"] = ctx.move_level;
   j["expected_outcome"] = {{"current", res.outcome_current}, {"recommended", res.outcome_recommended}};
   j["lift"] = {{"mean", res.lift.mean}, {"hdi_3%", res.lift.low}, {"hdi_97%", res.lift.high}};
   j["p_better"] = res.p_better;
@@ -200,30 +256,36 @@ nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::strin
   const std::string& outcome = f.model->spec().data.outcome;
   const OptimizeOptions o = options_for(args, name, r, channels, used_channels);
   const std::vector<EffectSource> sources = effect_sources(mo, f);
+  const ReturnUnits units{f.model->spec().data.outcome_kind};
+  SplitContext ctx{channels, sources, outcome, units, args.move_confidence};
   const std::string warn =
       mo.ok() ? "" : "  status " + mo.status.text() + ": the answer comes from chains that did not pass their checks\n";
   nlohmann::ordered_json j;
   j["model"] = name;
   j["status"] = mo.status.text();
+  j["outcome_kind"] = to_string(units.kind);
   try {
     if (!args.budget_range.empty()) {
       const auto [lo, hi] = budget_range(args);
       const std::vector<FrontierPoint> points = frontier(r, o, lo, hi, args.points);
       fmt::print("{}: efficient frontier, objective {} ({} draws; each channel within its bounds)\n{}", name,
                  o.objective, fmt_count(f.n()), warn);
-      TextTable t({"weekly budget", "expected " + outcome, "94% HDI", "marginal ROI"});
+      TextTable t({"weekly budget", "expected " + outcome, "94% HDI", units.average(), units.marginal()});
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const auto& p : points) {
         t.row({fmt_count(p.budget), fmt_num(p.outcome.mean, 4), fmt_num(p.outcome.low, 4) + " .. " +
-               fmt_num(p.outcome.high, 4), fmt_num(p.marginal_roi)});
+               fmt_num(p.outcome.high, 4), fmt_return(units, p.roi), fmt_return(units, p.marginal_roi)});
         nlohmann::ordered_json e;
         e["budget"] = p.budget;
         e["expected_outcome"] = {{"mean", p.outcome.mean}, {"hdi_3%", p.outcome.low}, {"hdi_97%", p.outcome.high}};
-        e["marginal_roi"] = p.marginal_roi;
+        put_returns(e, units, p.marginal_roi, p.roi);
         e["recommended"] = per_channel(channels, p.split.recommended);
         list.push_back(e);
       }
-      t.note("marginal ROI: extra " + outcome + " per extra unit of spend at that budget's best split");
+      t.note(units.cost() ? std::string(units.average()) + ": spend per incremental " + outcome + " of the best split; " +
+                                units.marginal() + ": spend per extra " + outcome + " at that budget"
+                          : std::string(units.average()) + ": incremental " + outcome + " per unit of spend of the "
+                                "best split; " + units.marginal() + ": extra " + outcome + " per extra unit of spend");
       t.print(std::cout);
       std::cout.flush();
       j["mode"] = "frontier";
@@ -231,29 +293,61 @@ nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::strin
       j["points"] = list;
       return j;
     }
-    if (args.target_mroi > 0) {
-      const TargetResult t = target_marginal_roi(r, o, args.target_mroi);
-      fmt::print("{}: target marginal ROI {}: weekly budget {} (marginal ROI {}), objective {} ({} draws)\n{}", name,
-                 fmt_num(args.target_mroi), fmt_count(t.split.budget), fmt_num(t.marginal_roi), o.objective,
+    // The four "how much" questions are one search: a marginal or average return to reach.
+    struct Ask {
+      const char* flag;
+      const char* mode;
+      double value;
+      TargetKind kind;
+      bool cost;
+    };
+    const Ask asks[] = {{"--target-mroi", "target_mroi", args.target_mroi, TargetKind::kMarginal, false},
+                        {"--target-roi", "target_roi", args.target_roi, TargetKind::kAverage, false},
+                        {"--target-mcpa", "target_mcpa", args.target_mcpa, TargetKind::kMarginal, true},
+                        {"--target-cpa", "target_cpa", args.target_cpa, TargetKind::kAverage, true}};
+    for (const Ask& ask : asks) {
+      if (!(ask.value > 0)) continue;
+      // Revenue per unit of spend and spend per conversion are different questions: asking
+      // the other one is a slip the user would want to hear about.
+      if (ask.cost && units.kind == OutcomeKind::kRevenue)
+        throw InputError(located(args.file, 0, 0, std::string(ask.flag) + ": model " + name + "'s outcome is revenue "
+                                 "([data] outcome_kind), so it has no cost per acquisition: ask --target-roi or "
+                                 "--target-mroi (ROAS)"));
+      if (!ask.cost && units.kind == OutcomeKind::kConversions)
+        throw InputError(located(args.file, 0, 0, std::string(ask.flag) + ": model " + name + "'s outcome counts "
+                                 "conversions ([data] outcome_kind): ask --target-cpa or --target-mcpa (spend per "
+                                 "conversion)"));
+      const double roi_target = ask.cost ? 1 / ask.value : ask.value;
+      const TargetResult t = target_budget(r, o, ask.kind, roi_target);
+      const ReturnUnits shown{ask.cost ? OutcomeKind::kConversions : units.kind};
+      const double reached = ask.kind == TargetKind::kMarginal ? t.marginal_roi : t.roi;
+      const char* what = ask.kind == TargetKind::kMarginal ? shown.marginal() : shown.average();
+      fmt::print("{}: target {} {}: weekly budget {} ({} {}; {} {}), objective {} ({} draws)\n{}", name, what,
+                 fmt_num(ask.value), fmt_count(t.split.budget), what, fmt_return(shown, reached),
+                 ask.kind == TargetKind::kMarginal ? shown.average() : shown.marginal(),
+                 fmt_return(shown, ask.kind == TargetKind::kMarginal ? t.roi : t.marginal_roi), o.objective,
                  fmt_count(f.n()), warn);
       if (t.at_max)
-        fmt::print("  every channel at its upper bound still returns more than the target: the bounds, not the "
-                   "target, set this budget (widen them with --bounds CH=LO:HI)\n");
+        fmt::print("  every channel at its upper bound still meets the target: the bounds, not the target, set this "
+                   "budget (widen them with --bounds CH=LO:HI)\n");
       if (t.at_min)
-        fmt::print("  no budget within the bounds returns the target: spend as little as the bounds allow\n");
-      print_split(t.split, channels, sources, outcome, j);
-      j["mode"] = "target_mroi";
-      j["target_mroi"] = args.target_mroi;
-      j["marginal_roi"] = t.marginal_roi;
+        fmt::print("  no budget within the bounds meets the target: spend as little as the bounds allow\n");
+      ctx.marginal = t.marginal_roi;
+      print_split(r, o, t.split, ctx, j);
+      j["mode"] = ask.mode;
+      j[ask.mode] = ask.value;
+      put_returns(j, units, t.marginal_roi, t.roi);
       j["target_reached"] = !t.at_min && !t.at_max;
       return j;
     }
     const OptimizeResult res = optimize(r, o);
     fmt::print("{}: weekly budget {}, objective {} ({} draws, {} evaluations)\n{}", name, fmt_count(res.budget),
                res.objective, fmt_count(f.n()), fmt_count(res.evaluations), warn);
-    print_split(res, channels, sources, outcome, j);
+    const double marginal = marginal_return(r, o, res);
+    ctx.marginal = marginal;
+    print_split(r, o, res, ctx, j);
     j["mode"] = "budget";
-    j["marginal_roi"] = marginal_return(r, o, res);
+    put_returns(j, units, marginal, average_return(r, res.recommended));
     return j;
   } catch (const std::invalid_argument& e) {
     throw InputError(located(args.file, 0, 0, std::string("optimize ") + name + ": " + e.what()));

@@ -80,7 +80,7 @@ void read_name(const Reader& r, const toml::table& root, ModelSpec& spec) {
 
 void read_data(const Reader& r, const toml::table& root, const std::filesystem::path& base_dir, DataSpec& d) {
   const toml::table* t = r.table(&root, "", "data");
-  if (t) r.check_keys(*t, "data", {"path", "date", "outcome", "panel", "media_scale", "outcome_scale"});
+  if (t) r.check_keys(*t, "data", {"path", "date", "outcome", "panel", "media_scale", "outcome_scale", "outcome_kind"});
   const std::filesystem::path p = r.nonempty_string(r.required(t, "data", "path"), "data.path");
   d.path = (p.is_absolute() ? p : base_dir / p).lexically_normal().string();
   d.outcome = r.nonempty_string(r.required(t, "data", "outcome"), "data.outcome");
@@ -89,6 +89,9 @@ void read_data(const Reader& r, const toml::table& root, const std::filesystem::
   const auto scales = {ScaleType::kNone, ScaleType::kMean, ScaleType::kMax};
   if (const toml::node* n = t->get("media_scale")) d.media_scale = r.choice(*n, "data.media_scale", scales);
   if (const toml::node* n = t->get("outcome_scale")) d.outcome_scale = r.choice(*n, "data.outcome_scale", scales);
+  if (const toml::node* n = t->get("outcome_kind"))
+    d.outcome_kind = r.choice(*n, "data.outcome_kind",
+                              {OutcomeKind::kRevenue, OutcomeKind::kConversions, OutcomeKind::kOther});
 }
 
 [[noreturn]] void unknown_channel(const Reader& r, const toml::source_region& at, const std::string& path,
@@ -556,7 +559,8 @@ void write_data_media(std::ostream& o, const ModelSpec& s) {
   o << "\n[data]\npath = " << toml_string(d.path) << "\ndate = " << toml_string(d.date)
     << "\noutcome = " << toml_string(d.outcome) << "\npanel = " << toml_string(d.panel)
     << "\nmedia_scale = " << toml_string(to_string(d.media_scale))
-    << "\noutcome_scale = " << toml_string(to_string(d.outcome_scale)) << "\n";
+    << "\noutcome_scale = " << toml_string(to_string(d.outcome_scale))
+    << "\noutcome_kind = " << toml_string(to_string(d.outcome_kind)) << "\n";
   const MediaSpec& m = s.media;
   o << "\n[media]\nchannels = " << toml_strings(m.channels) << "\nadstock = { type = "
     << toml_string(to_string(m.adstock.type)) << ", taps = " << m.adstock.taps

@@ -67,6 +67,14 @@ const char* to_string(ControlScale v) {
   }
   return "?";
 }
+const char* to_string(OutcomeKind v) {
+  switch (v) {
+    case OutcomeKind::kOther: return "other";
+    case OutcomeKind::kRevenue: return "revenue";
+    case OutcomeKind::kConversions: return "conversions";
+  }
+  return "?";
+}
 const char* to_string(AdstockType v) {
   switch (v) {
     case AdstockType::kNone: return "none";

@@ -10,6 +10,7 @@ scripts/setup.sh).
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,6 +89,23 @@ def main(herd, work):
     np.testing.assert_allclose(weekly.values, an.contribution_total.sel(stat="mean").values, rtol=1e-9)
     lo, hi = an.roi.sel(stat="hdi_3%"), an.roi.sel(stat="hdi_97%")
     check(bool((lo <= an.roi.sel(stat="mean")).all() and (an.roi.sel(stat="mean") <= hi).all()), "ROI mean inside HDI")
+    # Per-draw decision quantities, in the posterior's chain/draw layout: the summaries are
+    # their means and the curves are float32 (test_analysis recomputes them draw by draw; the
+    # posterior's contribution cannot here: under log saturation it has no zero point, and
+    # analysis measures from the lowest weekly spend).
+    check(an.roi_draws.dims == ("chain", "draw", "channel"), f"roi_draws dims {an.roi_draws.dims}")
+    check(an.response_draws.dims == ("chain", "draw", "channel", "point"), f"response_draws {an.response_draws.dims}")
+    check(an.response_draws.dtype == np.float32, f"response_draws dtype {an.response_draws.dtype}")
+    check(an.roi_draws.dtype == np.float64, f"roi_draws dtype {an.roi_draws.dtype}")
+    np.testing.assert_allclose(an.roi_draws.mean(("chain", "draw")).values, an.roi.sel(stat="mean").values, rtol=1e-9)
+    np.testing.assert_allclose(an.marginal_roi_draws.mean(("chain", "draw")).values,
+                               an.marginal_roi.sel(stat="mean").values, rtol=1e-9)
+    np.testing.assert_allclose((1 / an.marginal_roi_draws).mean(("chain", "draw")).values,
+                               an.marginal_cost_per_outcome.sel(stat="mean").values, rtol=1e-9)
+    np.testing.assert_allclose(an.response_draws.astype(np.float64).mean(("chain", "draw")).values,
+                               an.response.sel(stat="mean").values, rtol=1e-5, atol=1e-6)
+    # The seed model counts conversions ([data] outcome_kind): its table speaks in CPA.
+    check("CPA" in p.stdout and "mCPA" in p.stdout and " ROI " not in p.stdout, f"analyze table units:\n{p.stdout}")
     # Log saturation has no zero point: the curve starts at the lowest weekly spend, at 0.
     ref = an.reference_spend.values
     data = xr.open_dataset(out, group=f"{model}/constant_data")
@@ -148,25 +166,46 @@ def main(herd, work):
           f"optimize's effect_source {r['effect_source']} vs channels.csv")
     p = run(herd, "optimize", out, "--model", model, "--objective", "q10", expect=0)
     # A table a person reads: whole currency with separators, no e-notation, changes in %.
-    check("e+" not in p.stdout and "e-" not in p.stdout, f"optimize table in e-notation:\n{p.stdout}")
+    check(not re.search(r"\de[+-]\d", p.stdout), f"optimize table in e-notation:\n{p.stdout}")
     check(any("," in line.split()[1] for line in p.stdout.splitlines() if line.startswith("meta_")),
           f"optimize table without thousands separators:\n{p.stdout}")
-    # How much to spend: at the target marginal ROI the split's marginal ROI is the target
-    # (or the bounds bind, and the JSON says so); ratio bounds are ratios of current spend.
+    # Each channel's move: how sure the draws are that it pays, and a flag below the level.
+    check(r["outcome_kind"] == "conversions" and r["move_confidence"] == 0.9, "outcome_kind, move_confidence")
+    check(abs(r["marginal_cpa"] * r["marginal_roi"] - 1) < 1e-12, "marginal CPA is 1 / marginal ROI")
+    for c, pm in r["p_move_pays"].items():
+        if c == "linkedin_awareness":
+            check(pm is None and r["move_uncertain"][c] is False, "a fixed channel has no move to judge")
+            continue
+        check(pm is not None and 0 <= pm <= 1, f"{c}: p_move_pays {pm}")
+        check(r["move_uncertain"][c] == (pm < 0.9), f"{c}: flag {r['move_uncertain'][c]} vs {pm}")
+    p = run(herd, "optimize", out, "--model", model, "--budget", repr(budget), "--fix", "linkedin_awareness",
+            "--move-confidence", "0.99", expect=0)
+    check("move within its uncertainty +" in p.stdout and "below 0.99" in p.stdout, f"move flag in table:\n{p.stdout}")
+    # How much to spend, for conversions in cost per acquisition: at the target marginal CPA
+    # the split's marginal CPA is the target (or the bounds bind, and the JSON says so); ratio
+    # bounds are ratios of current spend.
     js_t = os.path.join(work, "target.json")
-    target = 0.5 * r["marginal_roi"]
-    run(herd, "optimize", out, "--model", model, "--target-mroi", repr(target), "--bounds", "meta_retargeting=0.5x:2x",
+    target = 2 * r["marginal_cpa"]
+    run(herd, "optimize", out, "--model", model, "--target-mcpa", repr(target), "--bounds", "meta_retargeting=0.5x:2x",
         "--json", js_t, expect=0)
     with open(js_t) as f:
         t = json.load(f)
-    check(t["mode"] == "target_mroi" and t["target_mroi"] == target, f"target JSON {t['mode']}")
+    check(t["mode"] == "target_mcpa" and t["target_mcpa"] == target, f"target JSON {t['mode']}")
     check(abs(t["lower"]["meta_retargeting"] - 0.5 * t["current"]["meta_retargeting"]) < 1e-9 * budget and
           abs(t["upper"]["meta_retargeting"] - 2 * t["current"]["meta_retargeting"]) < 1e-9 * budget, "ratio bounds")
     check(abs(t["upper"]["meta_prospecting"] - 3 * t["current"]["meta_prospecting"]) < 1e-9 * budget,
           "target mode: 0 to 3x current by default")
     if t["target_reached"]:
-        check(abs(t["marginal_roi"] - target) < 0.01 * target, f"marginal ROI {t['marginal_roi']} vs {target}")
-        check(t["budget"] > r["budget"], "a lower target than today's marginal ROI spends more")
+        check(abs(t["marginal_cpa"] - target) < 0.01 * target, f"marginal CPA {t['marginal_cpa']} vs {target}")
+        check(t["budget"] > r["budget"], "a higher marginal cost than today's buys more")
+    # The average cost per acquisition: the largest budget whose best split costs at most C.
+    run(herd, "optimize", out, "--model", model, "--target-cpa", repr(1.2 * r["cpa"]), "--json", js_t, expect=0)
+    with open(js_t) as f:
+        t = json.load(f)
+    check(t["mode"] == "target_cpa", f"target JSON {t['mode']}")
+    if t["target_reached"]:
+        check(abs(t["cpa"] - 1.2 * r["cpa"]) < 0.01 * r["cpa"], f"CPA {t['cpa']} vs {1.2 * r['cpa']}")
+        check(t["budget"] > r["budget"], "a higher CPA than today's buys more")
     # The frontier: budgets in order, each split spending its budget, outcome rising with it.
     js_f = os.path.join(work, "frontier.json")
     run(herd, "optimize", out, "--model", model, "--budget-range", f"{0.5 * budget}:{1.5 * budget}", "--points", "4",
@@ -204,6 +243,10 @@ def main(herd, work):
                  ["optimize", out, "--model", model, "--budget-range", "5:1", "--json", bad],
                  ["optimize", out, "--model", model, "--budget-range", "1000:2000", "--points", "1", "--json", bad],
                  ["optimize", out, "--model", model, "--budget", "1000", "--target-mroi", "1", "--json", bad],
+                 ["optimize", out, "--model", model, "--target-mroi", "0.01", "--json", bad],  # conversions: CPA
+                 ["optimize", out, "--model", model, "--target-roi", "0.01", "--json", bad],
+                 ["optimize", out, "--model", model, "--target-cpa", "5", "--target-mcpa", "5", "--json", bad],
+                 ["optimize", out, "--model", model, "--move-confidence", "1.5", "--json", bad],
                  ["optimize", out, "--model", model, "--target-mroi", "1", "--bounds", "meta_retargeting=2x:1x",
                   "--json", bad],
                  ["optimize", out, "--all", "--fix", "nope", "--json", bad]):

@@ -3,6 +3,7 @@
 // curves, marginal ROI, adstock curves, prior-vs-posterior contraction and the budget
 // optimizer, all in the user's units and over the posterior draws.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,12 @@ class ResponseModel {
   double share(int g, int c) const { return share_[static_cast<size_t>(g * C_ + c)]; }
   /// Y(x) for draw i; grad (C values, optional) gets dY/dx.
   double outcome(int i, const double* x, double* grad) const;
+  /// The mean of Y(x) over draws; grad (C values, optional) gets its gradient. Equal to the
+  /// mean of outcome(i, ...) but a channel at a time over all draws (the optimizer's inner
+  /// loop: a Hill curve's log of the spend is taken once, not once per draw).
+  double mean_outcome(const double* x, double* grad) const;
+  /// Y(x) of every draw into y (draws() values).
+  void outcomes(const double* x, double* y) const;
   /// Y and dY/dx_c for draw i along spends xs[0..k) of channel c, the others at `x`: the
   /// other channels' terms are summed once, so a whole curve costs k terms, not k * C.
   void sweep(int i, int c, const double* x, const double* xs, int k, double* y, double* dy) const;
@@ -65,6 +72,18 @@ class ResponseModel {
   std::vector<double> current_, reference_, share_;  // share_[g * C + c]
   std::vector<double> base_;                         // [i * G + g]
   std::vector<ChannelCurve<double>> curves_;         // [(i * G + g) * C + c]
+  // Hill curves by channel, draws innermost: S = inv_logit(slope (log x + offset)) with
+  // offset = log(gain / (scale kappa)), so that a spend's log is shared by every draw.
+  struct HillColumn {
+    double beta, slope, offset;
+  };
+  std::vector<HillColumn> hill_;  // [(g * C + c) * n + i]
+  // u[i] += the term of channel c in geo g at spend xs for every draw; d (optional) gets
+  // d term / d xs per draw.
+  void add_terms(int g, int c, double xs, double* u, double* d) const;
+  // The sum over geos of H_g(u) per draw (y, optional) and its mean; grad (optional) gets
+  // the mean's gradient.
+  double accumulate(const double* x, double* y, double* grad) const;
 };
 
 /// One draw's weekly contributions relative to each channel's reference spend, summed over
@@ -81,6 +100,21 @@ struct Interval {
   int n_finite = 0;
 };
 Interval interval(const std::vector<double>& draws, double prob = 0.94);
+
+/// How returns are shown for an outcome kind ([data] outcome_kind): revenue per unit of spend
+/// is ROAS, spend per conversion is CPA (its reciprocal), anything else is outcome per unit
+/// of spend, ROI.
+struct ReturnUnits {
+  OutcomeKind kind = OutcomeKind::kOther;
+  /// Spend per outcome (CPA) rather than outcome per spend.
+  bool cost() const { return kind == OutcomeKind::kConversions; }
+  /// "ROAS", "CPA" or "ROI".
+  const char* average() const;
+  /// "mROAS", "mCPA" or "mROI".
+  const char* marginal() const;
+  /// A return, outcome per unit of spend, in these units: itself or spend per outcome.
+  double show(double roi) const { return cost() ? 1 / roi : roi; }
+};
 
 /// Prior against posterior for one reported scalar (output_names order).
 struct PriorCheck {
@@ -113,6 +147,7 @@ const char* to_string(EffectSource s);
 
 struct Analysis {
   std::string model;
+  OutcomeKind outcome_kind = OutcomeKind::kOther;  // how its returns are shown (ReturnUnits)
   std::vector<std::string> channels;
   std::vector<long long> weeks;  // as the week coordinate holds them
   std::string week_units;
@@ -121,6 +156,7 @@ struct Analysis {
   // Over draws, per channel unless said otherwise.
   std::vector<Interval> contribution_total, contribution_share, roi, cost_per_outcome;
   std::vector<Interval> marginal_roi, diminishing_point, saturation;
+  std::vector<Interval> marginal_cost;  // spend per extra unit of outcome at current spend, 1 / marginal ROI per draw
   std::vector<double> p_beyond;  // share of draws whose marginal ROI stays >= 1 up to the curve's end
   std::vector<std::vector<Interval>> contribution;  // [t][c], summed over geos
   std::vector<Interval> baseline;                   // [t]
@@ -130,6 +166,10 @@ struct Analysis {
   std::vector<Interval> beta_prior, beta_posterior; // [c]
   std::vector<PriorCheck> priors;
   std::vector<EffectSource> effect_source;  // [c]; kData where the prior cannot be drawn
+  // Per draw (draw = chain * draws + d), for users' own summaries: ROI and marginal ROI
+  // [draw * C + c], the response curves [(draw * C + c) * P + p].
+  int chains = 0, draws = 0;
+  std::vector<double> roi_draws, marginal_roi_draws, response_draws;
   /// The contraction of beta[channel], NaN where it was not checked.
   double beta_contraction(size_t c) const;
 };
@@ -159,10 +199,13 @@ std::string channel_table(const Analysis& a);
 
 /// `herd optimize`: the allocation of a weekly budget across channels.
 struct OptimizeOptions {
-  double budget = 0;                         // <= 0: the current total
+  std::optional<double> budget;              // unset: the current total
   std::vector<double> lower, upper;          // per channel; empty: +-30% of current
   std::string objective = "mean";            // mean | q10 | cvar10
   double bound_fraction = 0.3;
+  /// A split to start from instead of the three usual starts (a neighbouring budget's
+  /// answer, rescaled to this budget); empty: the usual starts.
+  std::vector<double> start;
 };
 
 /// Where a channel's recommended spend sits in its box: a channel on a bound would have
@@ -193,21 +236,43 @@ OptimizeResult optimize(const ResponseModel& r, const OptimizeOptions& options);
 /// spend unit: marginal ROI.
 double marginal_return(const ResponseModel& r, const OptimizeOptions& options, const OptimizeResult& at);
 
+/// Per channel, how sure the posterior is that the split's move of that channel pays: the
+/// share of draws in which the recommended spend beats the current one, the other channels
+/// at their recommended spends and the money's difference valued at the split's marginal
+/// return: Y_i(recommended) - Y_i(recommended with c at current) > marginal *
+/// (recommended_c - current_c). (Judged where the split lands, so that the rate is the one
+/// measured there: under a lognormal likelihood every channel's return scales with the
+/// others.) NaN for a channel that does not move. A move the draws do not agree on (a low
+/// share) is smaller than its uncertainty.
+std::vector<double> move_confidence(const ResponseModel& r, const OptimizeResult& split, double marginal);
+
+/// The expected return of a split, outcome per unit of spend: the posterior mean of
+/// Y(x) - Y(reference) over sum(x) - sum(reference); NaN where the split spends no more than
+/// the reference.
+double average_return(const ResponseModel& r, const std::vector<double>& x);
+
+/// What a budget search aims at: the best split's marginal return (--target-mroi, and
+/// --target-mcpa as its reciprocal) or its average return (--target-roi, --target-cpa).
+enum class TargetKind { kMarginal, kAverage };
+
 /// "How much should we spend": the largest total weekly budget within the bounds whose best
-/// split still has marginal ROI >= target (a scan down from the top of the bounds, as
-/// S-shaped curves return less at first, then bisection). At the bounds' minimum (at_min)
-/// when no budget returns the target; at their maximum (at_max) when the top still does.
+/// split still returns >= target (marginal or average, outcome per unit of spend; a scan
+/// down from the top of the bounds, as S-shaped curves return less at first, then
+/// bisection). At the bounds' minimum (at_min) when no budget returns the target; at their
+/// maximum (at_max) when the top still does.
 struct TargetResult {
   OptimizeResult split;       // the best split at the budget found
   double marginal_roi = 0;    // of that split
+  double roi = 0;             // of that split (average_return)
+  int optimizations = 0;      // optimize() calls the search made
   bool at_min = false, at_max = false;  // the target lies outside what the bounds allow
 };
-TargetResult target_marginal_roi(const ResponseModel& r, OptimizeOptions options, double target);
+TargetResult target_budget(const ResponseModel& r, OptimizeOptions options, TargetKind kind, double target);
 
 /// One point of the efficient frontier: the best split of `budget` and its expected weekly
 /// outcome over draws (mean and 94% HDI).
 struct FrontierPoint {
-  double budget = 0, marginal_roi = 0;
+  double budget = 0, marginal_roi = 0, roi = 0;
   Interval outcome;
   OptimizeResult split;
 };

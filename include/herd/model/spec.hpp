@@ -21,6 +21,9 @@ enum class TrendType { kNone, kLinear };
 enum class PoolingType { kUnpooled, kCentered, kNoncentered };
 enum class EffectSign { kPositive, kFree };
 enum class ControlScale { kNone, kStd };  // [controls] scale: as given, or centred and divided by the sd
+/// [data] outcome_kind: what the outcome counts, which decides how returns are shown (ROAS
+/// for revenue, cost per acquisition for conversions, outcome per unit of spend otherwise).
+enum class OutcomeKind { kOther, kRevenue, kConversions };
 
 /// [data]: where the CSV is and which columns mean what.
 struct DataSpec {
@@ -30,6 +33,7 @@ struct DataSpec {
   std::string panel;         // empty: wide format, one row per week
   ScaleType media_scale = ScaleType::kMean;
   ScaleType outcome_scale = ScaleType::kMean;
+  OutcomeKind outcome_kind = OutcomeKind::kOther;
 };
 
 /// [media].adstock
@@ -119,5 +123,6 @@ const char* to_string(TrendType v);
 const char* to_string(PoolingType v);
 const char* to_string(EffectSign v);
 const char* to_string(ControlScale v);
+const char* to_string(OutcomeKind v);
 
 }  // namespace herd

@@ -1,8 +1,8 @@
 // Decision outputs: the response model's gradient against finite differences, the rebuilt
 // model against the fitted one, curves and ROI against a naive recomputation from the draws,
-// the optimizer against a brute-force grid on a model whose truth is known, lift-test
-// calibration and the prior-dominated flag on simulated data, and (with ../shared/refdata)
-// recovery of PyMC-Marketing's example data.
+// lift-test calibration and the prior-dominated flag on simulated data, and (with
+// ../shared/refdata) recovery of PyMC-Marketing's example data. The optimizer's tests are in
+// test_optimize.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <tuple>
 #include <string>
 
+#include "analysis_fixtures.hpp"
 #include "../model/fixtures.hpp"
 #include "herd/analysis/analysis.hpp"
 #include "herd/config/model_config.hpp"
@@ -25,96 +26,7 @@
 namespace herd {
 namespace {
 
-SamplerOptions quick(const Model& m, int warmup, int draws, std::uint64_t seed = 7) {
-  SamplerOptions o = options_from(m.spec());
-  o.chains = 4;
-  o.warmup = warmup;
-  o.draws = draws;
-  o.threads = 2;
-  o.seed = seed;
-  return o;
-}
-
-FittedModel fit_and_restore(const Model& m, const SamplerOptions& o) {
-  const FitResult fit = fit_model(m, o);
-  return restore_model(build_output(m, fit, o, false), "<memory>");
-}
-
-// Constrained value of a reported quantity in every draw.
-std::vector<double> reported(const FittedModel& f, const std::string& name) {
-  const auto names = output_names(*f.model);
-  const auto at = static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
-  EXPECT_LT(at, names.size()) << name;
-  std::vector<double> row(names.size()), out;
-  for (int i = 0; i < f.n(); ++i) {
-    outputs(*f.model, f.draw(i), row.data());
-    out.push_back(row[at]);
-  }
-  return out;
-}
-
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-
-double sd_of(const std::vector<double>& v) {
-  const double m = mean_of(v);
-  double s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return std::sqrt(s / static_cast<double>(v.size() - 1));
-}
-
-// A simulated single-geo model from TOML text: spends generated here (channel `flat` nearly
-// constant when asked), the outcome drawn from the model at `truth` (constrained values by name).
-struct Simulated {
-  std::unique_ptr<Model> model;
-  std::vector<double> theta;  // the truth, unconstrained
-};
-
-Simulated simulate(const std::string& toml, const std::vector<std::pair<std::string, double>>& truth, int T,
-                   std::uint64_t seed, double flat_jitter = -1) {
-  ModelSpec spec = parse_model_config_text(toml, "sim.toml", ".");
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u01(0, 1);
-  Dataset d;
-  d.source = "sim.csv";
-  d.T = T;
-  d.G = 1;
-  d.geos = {""};
-  d.channels = spec.media.channels;
-  d.C = static_cast<int>(d.channels.size());
-  for (int t = 0; t < T; ++t) d.dates.push_back(std::to_string(t + 1));
-  for (int c = 0; c < d.C; ++c) {
-    const bool flat = d.channels[static_cast<size_t>(c)] == "flat" && flat_jitter >= 0;
-    double s = 0;
-    for (int t = 0; t < T; ++t) {
-      const double v = flat ? 100.0 * (1 + flat_jitter * (u01(rng) - 0.5)) : 1000.0 * (c + 1) * (0.2 + 1.6 * u01(rng));
-      d.media.push_back(v);
-      s += v;
-    }
-    d.media_scale.push_back(s / T);
-    d.media_column.push_back(c + 2);
-  }
-  d.outcome.assign(static_cast<size_t>(T), 1000.0);
-  d.outcome_scale = 1000.0;
-  for (int t = 0; t < T; ++t) d.line.push_back(t + 2);
-  d.outcome_column = 1;
-  Model m0(spec, d);
-  std::vector<double> values(static_cast<size_t>(m0.dim()), 0.0);
-  for (size_t i = 0; i < m0.params().size(); ++i) {
-    bool set = false;
-    for (const auto& [name, v] : truth)
-      if (m0.params()[i].name == name) values[i] = v, set = true;
-    EXPECT_TRUE(set) << "no truth for " << m0.params()[i].name;
-  }
-  Simulated s;
-  s.theta = m0.unconstrain(values);
-  Philox prng(seed, 0, 0, RngUse::kSimulate);
-  s.model = std::make_unique<Model>(with_outcome(m0, simulate_outcome(m0, s.theta, prng)));
-  return s;
-}
+using namespace testing_analysis;
 
 // ------------------------------------------------------------------------------------------
 
@@ -215,34 +127,42 @@ TEST(Response, SweepEqualsOutcomeAlongOneChannel) {
   }
 }
 
-const char* kHillToml = R"toml(
-name = "sim_hill"
-[data]
-path = "sim.csv"
-date = "week"
-outcome = "y"
-[media]
-channels = ["a", "b", "c"]
-adstock = { type = "geometric", taps = 4, normalize = false }
-saturation = { type = "hill" }
-effect_sign = "positive"
-pooling = { type = "unpooled" }
-[likelihood]
-type = "normal"
-[priors]
-intercept = "normal(1, 0.5)"
-beta = "half_normal(1)"
-adstock_decay = "beta(2, 2)"
-hill_kappa = "gamma(4, 4)"
-hill_slope = "gamma(8, 4)"
-sigma = "half_normal(0.2)"
-)toml";
-
-const std::vector<std::pair<std::string, double>> kHillTruth = {
-    {"intercept", 1.0},          {"beta[a]", 0.30},          {"beta[b]", 0.20},          {"beta[c]", 0.45},
-    {"adstock_decay[a]", 0.5},   {"adstock_decay[b]", 0.3},  {"adstock_decay[c]", 0.6},  {"hill_kappa[a]", 0.8},
-    {"hill_kappa[b]", 1.5},      {"hill_kappa[c]", 1.2},     {"hill_slope[a]", 1.5},     {"hill_slope[b]", 2.0},
-    {"hill_slope[c]", 1.8},      {"sigma", 0.03}};
+// The optimizer's batch path (a channel over all draws, Hill's log taken once) against the
+// per-draw outcome: every saturation, both likelihood kinds, two geos, a zero spend.
+TEST(Response, BatchOverDrawsEqualsPerDraw) {
+  for (auto sat : {SaturationType::kLinear, SaturationType::kLog, SaturationType::kHill, SaturationType::kLogistic})
+    for (auto lik : {LikelihoodType::kNormal, LikelihoodType::kLognormal}) {
+      testing::Options o;
+      o.lift_tests = 0;
+      o.G = 2;
+      o.saturation = sat;
+      o.likelihood = lik;
+      const Model m = testing::make_model(o, 11);
+      std::mt19937_64 rng(5);
+      std::uniform_real_distribution<double> u(-1, 1);
+      const int n = 7;
+      std::vector<double> theta(static_cast<size_t>(n * m.dim()));
+      for (double& v : theta) v = u(rng);
+      const ResponseModel r(m, theta.data(), n);
+      std::vector<double> x = r.current();
+      x[0] *= 1.7;
+      x[1] = r.reference(1);  // 0, or for log saturation (no zero point) its lowest spend
+      const size_t C = x.size();
+      std::vector<double> y(static_cast<size_t>(n)), g(C), gi(C), want_g(C, 0.0);
+      r.outcomes(x.data(), y.data());
+      double want = 0;
+      for (int i = 0; i < n; ++i) {
+        const double yi = r.outcome(i, x.data(), gi.data());
+        EXPECT_NEAR(y[static_cast<size_t>(i)], yi, 1e-12 * std::fabs(yi)) << to_string(sat) << " " << to_string(lik);
+        want += yi / n;
+        for (size_t c = 0; c < C; ++c) want_g[c] += gi[c] / n;
+      }
+      EXPECT_NEAR(r.mean_outcome(x.data(), g.data()), want, 1e-12 * std::fabs(want)) << to_string(sat);
+      for (size_t c = 0; c < C; ++c)
+        EXPECT_NEAR(g[c], want_g[c], 1e-10 * (std::fabs(want_g[c]) + std::fabs(want) / r.current()[c]))
+            << to_string(sat) << " " << to_string(lik) << " c=" << c;
+    }
+}
 
 TEST(Analysis, RestoredModelGivesBackTheDraws) {
   const Simulated s = simulate(kHillToml, kHillTruth, 60, 21);
@@ -347,6 +267,23 @@ TEST(Analysis, CurvesAndRoiEqualNaiveRecomputation) {
       const double naive = mean_of(curve[static_cast<size_t>(p)]);
       EXPECT_NEAR(a.curve[static_cast<size_t>(c)][static_cast<size_t>(p)].mean, naive, 1e-9 * (naive + 1)) << ch << " " << p;
     }
+    // The per-draw arrays of the analysis group, draw by draw (float32 curves aside, exact).
+    ASSERT_EQ(a.chains * a.draws, f.n());
+    ASSERT_EQ(a.roi_draws.size(), static_cast<size_t>(f.n()) * 3);
+    ASSERT_EQ(a.response_draws.size(), static_cast<size_t>(f.n()) * 3 * 7);
+    std::vector<double> mcost;
+    for (int i = 0; i < f.n(); ++i) {
+      const auto I = static_cast<size_t>(i), at = I * 3 + static_cast<size_t>(c);
+      EXPECT_NEAR(a.roi_draws[at], roi[I], 1e-9 * std::fabs(roi[I])) << ch << " draw " << i;
+      EXPECT_NEAR(a.marginal_roi_draws[at], mroi[I], 1e-6 * std::fabs(mroi[I]) + 1e-12) << ch << " draw " << i;
+      for (int p = 0; p < 7; ++p) {
+        const double want = curve[static_cast<size_t>(p)][I];
+        EXPECT_NEAR(a.response_draws[at * 7 + static_cast<size_t>(p)], want, 1e-9 * (std::fabs(want) + 1)) << ch;
+      }
+      mcost.push_back(1 / a.marginal_roi_draws[at]);
+    }
+    // Marginal cost per outcome is 1 / marginal ROI draw by draw, not 1 / its mean.
+    EXPECT_NEAR(a.marginal_cost[static_cast<size_t>(c)].mean, mean_of(mcost), 1e-12 * mean_of(mcost)) << ch;
     // The curve starts at zero spend with zero increment; contributions over weeks add up.
     EXPECT_EQ(a.curve_spend[static_cast<size_t>(c)][0], 0.0);
     double sum = 0;
@@ -355,150 +292,6 @@ TEST(Analysis, CurvesAndRoiEqualNaiveRecomputation) {
   }
 }
 
-TEST(Optimize, BeatsCurrentAndComesWithinTwoPercentOfTheTrueOptimum) {
-  const Simulated s = simulate(kHillToml, kHillTruth, 104, 23);
-  const FittedModel f = fit_and_restore(*s.model, quick(*s.model, 500, 250));
-  const ResponseModel post(*f.model, f.theta.data(), f.n());
-  const ResponseModel truth(*s.model, s.theta.data(), 1);
-  const OptimizeResult res = optimize(post, OptimizeOptions{});
-  const std::vector<double>& cur = res.current;
-  double budget = 0;
-  for (double x : cur) budget += x;
-  EXPECT_NEAR(std::accumulate(res.recommended.begin(), res.recommended.end(), 0.0), budget, 1e-6 * budget);
-  for (size_t c = 0; c < 3; ++c) {
-    EXPECT_GE(res.recommended[c], 0.7 * cur[c] - 1e-9 * budget);
-    EXPECT_LE(res.recommended[c], 1.3 * cur[c] + 1e-9 * budget);
-  }
-  // Brute force over the feasible plane (x_a, x_b on a grid, x_c = budget - x_a - x_b), on the
-  // true curves and on the posterior objective the optimizer saw.
-  auto y_true = [&](const std::vector<double>& x) { return truth.outcome(0, x.data(), nullptr); };
-  double best_true = -1e300, best_post = -1e300;
-  const int n = 120;
-  for (int i = 0; i <= n; ++i)
-    for (int j = 0; j <= n; ++j) {
-      std::vector<double> x = {cur[0] * (0.7 + 0.6 * i / n), cur[1] * (0.7 + 0.6 * j / n), 0};
-      x[2] = budget - x[0] - x[1];
-      if (x[2] < 0.7 * cur[2] || x[2] > 1.3 * cur[2]) continue;
-      best_true = std::max(best_true, y_true(x));
-      if (i % 4 == 0 && j % 4 == 0) best_post = std::max(best_post, objective_value(post, "mean", x.data(), nullptr));
-    }
-  const std::vector<double> zero(3, 0.0);
-  const double media_at_opt = best_true - y_true(zero);
-  // The true media effect at the optimum sets the scale: "within 2%" is 2% of what media
-  // brings there, not of the baseline (which no allocation moves).
-  EXPECT_GT(y_true(res.recommended), y_true(cur));
-  EXPECT_GE(y_true(res.recommended), best_true - 0.02 * media_at_opt)
-      << "true optimum " << best_true << " recommended " << y_true(res.recommended) << " current " << y_true(cur);
-  // SLSQP itself: at least as good as the grid on its own objective.
-  EXPECT_GE(objective_value(post, "mean", res.recommended.data(), nullptr), best_post - 1e-9 * std::fabs(best_post));
-  EXPECT_GT(res.p_better, 0.5);
-  EXPECT_GT(res.lift.mean, 0);
-}
-
-// A channel pinned at its bound is flagged as such; one held fixed is "fixed"; the rest inside.
-TEST(Optimize, FlagsChannelsOnTheirBounds) {
-  const Simulated s = simulate(kHillToml, kHillTruth, 40, 24);
-  const ResponseModel r(*s.model, s.theta.data(), 1);
-  OptimizeOptions o;
-  const std::vector<double>& cur = r.current();
-  o.lower = {0.7 * cur[0], cur[1], 0.7 * cur[2]};
-  o.upper = {1.3 * cur[0], cur[1], 1.3 * cur[2]};
-  // A budget that only the top of channel a's and c's boxes can absorb: both on their upper bound.
-  o.budget = 1.3 * cur[0] + cur[1] + 1.3 * cur[2];
-  const OptimizeResult res = optimize(r, o);
-  EXPECT_EQ(res.bound, (std::vector<BoundState>{BoundState::kUpper, BoundState::kFixed, BoundState::kUpper}));
-  // Wide boxes and today's budget: nothing pinned.
-  o.lower = {0.0, 0.0, 0.0};
-  o.upper = {10 * cur[0], 10 * cur[1], 10 * cur[2]};
-  o.budget = 0;
-  for (BoundState b : optimize(r, o).bound) EXPECT_EQ(b, BoundState::kInside);
-  EXPECT_STREQ(to_string(BoundState::kUpper), "upper_bound");
-}
-
-// The best weekly outcome at `budget` on one draw's curves by brute force: a grid over the
-// first two channels' spends within [0, 3x current], the third taking the rest.
-double grid_best(const ResponseModel& r, double budget, int n = 300) {
-  const std::vector<double>& cur = r.current();
-  double best = -1e300;
-  for (int i = 0; i <= n; ++i)
-    for (int j = 0; j <= n; ++j) {
-      std::vector<double> x = {3 * cur[0] * i / n, 3 * cur[1] * j / n, 0};
-      x[2] = budget - x[0] - x[1];
-      if (x[2] < 0 || x[2] > 3 * cur[2]) continue;
-      best = std::max(best, r.outcome(0, x.data(), nullptr));
-    }
-  return best;
-}
-
-OptimizeOptions zero_to_3x(const ResponseModel& r) {
-  OptimizeOptions o;
-  for (double x : r.current()) {
-    o.lower.push_back(0);
-    o.upper.push_back(3 * x);
-  }
-  return o;
-}
-
-// "How much should we spend" on the true curves: at the budget found, the brute-force best
-// outcome grows by the target per extra unit of spend (a difference quotient over +-3%).
-TEST(Optimize, TargetMarginalRoiOnTheTrueCurves) {
-  const Simulated s = simulate(kHillToml, kHillTruth, 104, 23);
-  const ResponseModel truth(*s.model, s.theta.data(), 1);
-  const OptimizeOptions o = zero_to_3x(truth);
-  OptimizeOptions now = o;
-  now.budget = std::accumulate(truth.current().begin(), truth.current().end(), 0.0);
-  const double m0 = marginal_return(truth, now, optimize(truth, now));
-  ASSERT_GT(m0, 0);
-  for (double target : {0.5 * m0, 1.5 * m0}) {
-    const TargetResult t = target_marginal_roi(truth, o, target);
-    ASSERT_FALSE(t.at_min || t.at_max) << target;
-    EXPECT_NEAR(t.marginal_roi, target, 1e-3 * target);
-    const double b = t.split.budget, d = 0.03 * b;
-    const double slope = (grid_best(truth, b + d) - grid_best(truth, b - d)) / (2 * d);
-    EXPECT_NEAR(slope, target, 0.05 * target) << "budget " << b << " target " << target;
-    // Spending more than today for a lower target, less for a higher one.
-    EXPECT_EQ(b > now.budget, target < m0);
-  }
-  // A target no budget reaches: the bounds' minimum, said so.
-  EXPECT_TRUE(target_marginal_roi(truth, o, 1e6 * m0).at_min);
-}
-
-// From a fit: the target budget within 10% of the true curves' at two targets, and the true
-// outcome of the frontier's splits inside their 94% bands at three budgets.
-TEST(Optimize, TargetAndFrontierFromTheFitRecoverTheTruth) {
-  const Simulated s = simulate(kHillToml, kHillTruth, 104, 23);
-  const FittedModel f = fit_and_restore(*s.model, quick(*s.model, 500, 250));
-  const ResponseModel post(*f.model, f.theta.data(), f.n());
-  const ResponseModel truth(*s.model, s.theta.data(), 1);
-  const OptimizeOptions o = zero_to_3x(post);
-  OptimizeOptions now = o;
-  now.budget = std::accumulate(truth.current().begin(), truth.current().end(), 0.0);
-  const double m0 = marginal_return(truth, now, optimize(truth, now));
-  for (double target : {0.6 * m0, 1.3 * m0}) {
-    const TargetResult want = target_marginal_roi(truth, o, target), got = target_marginal_roi(post, o, target);
-    ASSERT_FALSE(want.at_min || want.at_max || got.at_min || got.at_max) << target;
-    EXPECT_NEAR(got.split.budget, want.split.budget, 0.1 * want.split.budget) << "target " << target;
-  }
-  const auto points = frontier(post, o, 0.5 * now.budget, 1.5 * now.budget, 3);
-  ASSERT_EQ(points.size(), 3u);
-  for (const auto& p : points) {
-    const double y = truth.outcome(0, p.split.recommended.data(), nullptr);
-    EXPECT_GE(y, p.outcome.low) << "budget " << p.budget;
-    EXPECT_LE(y, p.outcome.high) << "budget " << p.budget;
-    EXPECT_NEAR(std::accumulate(p.split.recommended.begin(), p.split.recommended.end(), 0.0), p.budget,
-                1e-6 * p.budget);
-  }
-  EXPECT_LT(points[0].outcome.mean, points[1].outcome.mean);
-  EXPECT_GT(points[0].marginal_roi, points[2].marginal_roi);  // diminishing returns
-}
-
-TEST(Optimize, RejectsAnInfeasibleBudget) {
-  const Simulated s = simulate(kHillToml, kHillTruth, 40, 24);
-  const ResponseModel r(*s.model, s.theta.data(), 1);
-  OptimizeOptions o;
-  o.budget = 10 * std::accumulate(r.current().begin(), r.current().end(), 0.0);
-  EXPECT_THROW(optimize(r, o), std::invalid_argument);
-}
 
 // A channel whose spend never moves: its effect and the intercept explain the same level.
 const char* kFlatToml = R"toml(
