@@ -1,5 +1,6 @@
 // `herd optimize`'s questions beyond a fixed budget: how much to spend (a target marginal or
-// average return) and what each budget buys (the efficient frontier), all built on `optimize`.
+// average return), what each budget buys (the efficient frontier) and a panel's split with a
+// budget per geo, all built on `optimize`.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -181,6 +182,54 @@ std::vector<FrontierPoint> frontier(const ResponseModel& r, OptimizeOptions o, d
     p.outcome = interval(y);
     out.push_back(std::move(p));
   }
+  return out;
+}
+
+PanelResult optimize_geos(const ResponseModel& r, const std::vector<OptimizeOptions>& per_geo) {
+  const int G = r.geos();
+  if (static_cast<int>(per_geo.size()) != G) throw std::invalid_argument("optimize_geos: one set of options per geo");
+  const auto C = static_cast<size_t>(r.channels()), N = static_cast<size_t>(r.draws());
+  PanelResult out;
+  OptimizeResult& t = out.total;
+  t.current.assign(C, 0);
+  t.recommended.assign(C, 0);
+  t.lower.assign(C, 0);
+  t.upper.assign(C, 0);
+  t.objective = per_geo.empty() ? "mean" : per_geo[0].objective;
+  std::vector<double> y_cur(N, 0), y_rec(N, 0), y(N);
+  for (int g = 0; g < G; ++g) {
+    const ResponseModel rg = r.geo(g);
+    OptimizeResult res = optimize(rg, per_geo[static_cast<size_t>(g)]);
+    for (size_t c = 0; c < C; ++c) {
+      t.current[c] += res.current[c];
+      t.recommended[c] += res.recommended[c];
+      t.lower[c] += res.lower[c];
+      t.upper[c] += res.upper[c];
+    }
+    t.budget += res.budget;
+    t.evaluations += res.evaluations;
+    rg.outcomes(res.current.data(), y.data());
+    for (size_t i = 0; i < N; ++i) y_cur[i] += y[i];
+    rg.outcomes(res.recommended.data(), y.data());
+    for (size_t i = 0; i < N; ++i) y_rec[i] += y[i];
+    out.geos.push_back(std::move(res));
+  }
+  for (size_t c = 0; c < C; ++c) {
+    BoundState b = out.geos.empty() ? BoundState::kInside : out.geos[0].bound[c];
+    for (const auto& res : out.geos)
+      if (res.bound[c] != b) b = BoundState::kInside;
+    t.bound.push_back(b);
+  }
+  std::vector<double> lift(N);
+  double better = 0;
+  for (size_t i = 0; i < N; ++i) {
+    t.outcome_current += y_cur[i] / static_cast<double>(N);
+    t.outcome_recommended += y_rec[i] / static_cast<double>(N);
+    lift[i] = y_rec[i] - y_cur[i];
+    better += y_rec[i] > y_cur[i];
+  }
+  t.lift = interval(lift);
+  t.p_better = better / static_cast<double>(N);
   return out;
 }
 

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 #include "herd/config/model_config.hpp"
 #include "herd/core/error.hpp"
@@ -34,8 +36,11 @@ ResponseModel::ResponseModel(const Model& model, const double* theta, int n)
   current_.assign(C, 0);
   reference_.assign(C, 0);
   share_.assign(G * C, 0);
+  geo_current_.assign(G * C, 0);
+  geo_reference_.assign(G * C, 0);
+  const double inf = std::numeric_limits<double>::infinity();
   for (size_t c = 0; c < C; ++c) {
-    double total = 0, low = std::numeric_limits<double>::infinity();
+    double total = 0, low = inf;
     for (size_t t = 0; t < T; ++t) {
       double week = 0;
       for (size_t g = 0; g < G; ++g) week += d.media[(g * C + c) * T + t];
@@ -45,9 +50,17 @@ ResponseModel::ResponseModel(const Model& model, const double* theta, int n)
     current_[c] = total / static_cast<double>(T);
     if (sat_ == SaturationType::kLog) reference_[c] = low;
     for (size_t g = 0; g < G; ++g) {
-      double s = 0;
-      for (size_t t = 0; t < T; ++t) s += d.media[(g * C + c) * T + t];
+      double s = 0, geo_low = inf;
+      for (size_t t = 0; t < T; ++t) {
+        const double v = d.media[(g * C + c) * T + t];
+        s += v;
+        if (v > 0) geo_low = std::min(geo_low, v);
+      }
       share_[g * C + c] = total > 0 ? s / total : 1.0 / static_cast<double>(G);
+      geo_current_[g * C + c] = s / static_cast<double>(T);
+      // A geo that never spent on the channel measures from 0 (log saturation's term there
+      // is 0 at no spend).
+      if (sat_ == SaturationType::kLog && geo_low < inf) geo_reference_[g * C + c] = geo_low;
     }
   }
   base_.resize(static_cast<size_t>(n) * G);
@@ -88,6 +101,36 @@ ResponseModel::ResponseModel(const Model& model, const double* theta, int n)
           hill_[(g * C + c) * N + i] = {k.beta, k.p2, std::log(k.gain * k.inv_scale) - k.log_p1};
         }
   }
+}
+
+ResponseModel ResponseModel::geo(int g) const {
+  if (g < 0 || g >= G_) throw std::out_of_range("ResponseModel::geo: no geo " + std::to_string(g));
+  const auto G = static_cast<size_t>(G_), C = static_cast<size_t>(C_), N = static_cast<size_t>(n_),
+             k = static_cast<size_t>(g);
+  ResponseModel r;
+  r.n_ = n_;
+  r.G_ = 1;
+  r.C_ = C_;
+  r.multiplicative_ = multiplicative_;
+  r.outcome_scale_ = outcome_scale_;
+  r.sat_ = sat_;
+  r.current_.assign(geo_current_.begin() + static_cast<std::ptrdiff_t>(k * C),
+                    geo_current_.begin() + static_cast<std::ptrdiff_t>((k + 1) * C));
+  r.reference_.assign(geo_reference_.begin() + static_cast<std::ptrdiff_t>(k * C),
+                      geo_reference_.begin() + static_cast<std::ptrdiff_t>((k + 1) * C));
+  r.share_.assign(C, 1.0);
+  r.geo_current_ = r.current_;
+  r.geo_reference_ = r.reference_;
+  r.base_.resize(N);
+  r.curves_.resize(N * C);
+  for (size_t i = 0; i < N; ++i) {
+    r.base_[i] = base_[i * G + k];
+    for (size_t c = 0; c < C; ++c) r.curves_[i * C + c] = curves_[(i * G + k) * C + c];
+  }
+  if (!hill_.empty())
+    r.hill_.assign(hill_.begin() + static_cast<std::ptrdiff_t>(k * C * N),
+                   hill_.begin() + static_cast<std::ptrdiff_t>((k + 1) * C * N));
+  return r;
 }
 
 const ChannelCurve<double>& ResponseModel::curve(int i, int g, int c) const {

@@ -34,7 +34,7 @@ int run_fit(const FitArgs& args);
 /// `herd analyze FILE (--model NAME | --all) [--out DIR]`.
 int run_analyze(const std::string& file, const std::string& model, bool all, const std::string& out_dir);
 
-/// `herd optimize FILE (--model NAME | --all) [--target-mroi R | --target-roi R | --target-cpa C | --target-mcpa C | --budget-range LO:HI [--points N]] [--budget B] [--bounds CH=LO:HI ...] [--fix CH ...] [--objective ...] [--move-confidence P] [--json OUT]`.
+/// `herd optimize FILE (--model NAME | --all) [--target-mroi R | --target-roi R | --target-cpa C | --target-mcpa C | --budget-range LO:HI [--points N]] [--budget B] [--per-geo] [--geo-budget GEO=B ...] [--bounds CH=LO:HI ...] [--fix CH ...] [--objective ...] [--move-confidence P] [--json OUT]`.
 struct OptimizeArgs {
   std::string file, model, objective = "mean", json;
   bool all = false;  // every model that did not fail (--all)
@@ -46,6 +46,10 @@ struct OptimizeArgs {
   int points = 11;           // --points: frontier budgets
   double budget = 0;
   std::vector<std::string> bounds, fixed;
+  // Panels: each geo splits its own budget (--per-geo; --geo-budget GEO=B or GEO=1.1x sets
+  // one, and implies it).
+  bool per_geo = false;
+  std::vector<std::string> geo_budgets;
 };
 int run_optimize(const OptimizeArgs& args);
 

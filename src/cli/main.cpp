@@ -197,6 +197,14 @@ int main(int argc, char** argv) {
       ->excludes(opt_budget)->excludes(opt_target)->excludes(opt_roi)->excludes(opt_cpa)->excludes(opt_mcpa);
   optimize->add_option("--points", oa.points, "budgets on the frontier")
       ->check(CLI::Range(2, 1000))->capture_default_str()->needs(opt_range);
+  optimize->add_flag("--per-geo", oa.per_geo,
+                     "panels: each geo splits its own weekly budget (today's, unless --geo-budget "
+                     "or --budget says otherwise); tables per geo and for the total")
+      ->excludes(opt_target)->excludes(opt_roi)->excludes(opt_cpa)->excludes(opt_mcpa)->excludes(opt_range);
+  optimize->add_option("--geo-budget", oa.geo_budgets,
+                       "GEO=B weekly budget of one geo, or a ratio of its current total (GEO=1.1x); implies --per-geo "
+                       "(with --budget, the other geos share the rest in proportion to their current totals)")
+      ->excludes(opt_target)->excludes(opt_roi)->excludes(opt_cpa)->excludes(opt_mcpa)->excludes(opt_range);
   optimize->add_option("--bounds", oa.bounds,
                        "CHANNEL=LO:HI weekly spend, or ratios of current (CHANNEL=0.5x:2x); default +-30% of current "
                        "for a budget, 0 to 3x for the --target-* modes and --budget-range");

@@ -1,5 +1,5 @@
 // `herd optimize`: a weekly budget split across channels over the posterior, how much to
-// spend for a target marginal ROI, and the efficient frontier.
+// spend for a target return, the efficient frontier, and a panel's split geo by geo.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <numeric>
+#include <optional>
 
 #include "commands.hpp"
 #include "herd/analysis/analysis.hpp"
@@ -242,11 +244,146 @@ std::pair<double, double> budget_range(const OptimizeArgs& args) {
   return {lo, hi};
 }
 
+// Each geo's weekly budget from --geo-budget GEO=B / GEO=1.1x and --budget (the geos not
+// named share what is left in proportion to their current totals); unset: today's.
+std::vector<std::optional<double>> geo_budgets(const OptimizeArgs& args, const std::string& name,
+                                               const std::vector<std::string>& geos, const std::vector<double>& now,
+                                               std::vector<std::string>& used_geos) {
+  std::vector<std::optional<double>> b(geos.size());
+  for (const auto& item : args.geo_budgets) {
+    const auto eq = item.rfind('=');
+    if (eq == std::string::npos)
+      throw InputError(located(args.file, 0, 0, "--geo-budget " + item + ": expected GEO=B (weekly) or GEO=1.1x"));
+    const std::string geo = item.substr(0, eq);
+    const auto it = std::find(geos.begin(), geos.end(), geo);
+    if (it == geos.end()) {
+      if (args.all) continue;
+      std::string known;
+      for (const auto& x : geos) known += (known.empty() ? "" : ", ") + x;
+      throw InputError(located(args.file, 0, 0, "--geo-budget: model " + name + " has no geo \"" + geo +
+                                                    "\" (its geos: " + known + ")"));
+    }
+    used_geos.push_back(geo);
+    const auto g = static_cast<size_t>(it - geos.begin());
+    double v = 0;
+    if (!parse_bound(item.substr(eq + 1), now[g], v) || !(v > 0))
+      throw InputError(located(args.file, 0, 0, "--geo-budget " + item + ": need a positive weekly budget or ratio"));
+    if (b[g])
+      throw InputError(located(args.file, 0, 0, "--geo-budget: geo \"" + geo + "\" is given twice"));
+    b[g] = v;
+  }
+  if (args.budget > 0) {
+    double named = 0, rest_now = 0;
+    for (size_t g = 0; g < geos.size(); ++g) (b[g] ? named : rest_now) += b[g] ? *b[g] : now[g];
+    const double rest = args.budget - named;
+    if (rest_now > 0 && !(rest > 0))
+      throw InputError(located(args.file, 0, 0, fmt::format("--budget {}: the geos named by --geo-budget already "
+                                                            "take {}, leaving nothing for the others",
+                                                            fmt_count(args.budget), fmt_count(named))));
+    if (rest_now == 0 && std::abs(rest) > 1e-9 * args.budget)
+      throw InputError(located(args.file, 0, 0, fmt::format("--budget {} differs from the sum of every geo's "
+                                                            "--geo-budget ({})",
+                                                            fmt_count(args.budget), fmt_count(named))));
+    for (size_t g = 0; g < geos.size(); ++g)
+      if (!b[g]) b[g] = rest * now[g] / rest_now;
+  }
+  return b;
+}
+
+// --per-geo: every geo's split of its own budget (a table each), then the geos side by side
+// and the channels' totals. JSON: the total under INTERFACE.md's keys, each geo under "geos".
+void optimize_panel(const OptimizeArgs& args, const std::string& name, const ResponseModel& r,
+                    const std::vector<std::string>& geos, SplitContext ctx, const std::string& warn,
+                    std::vector<std::string>& used_channels, std::vector<std::string>& used_geos,
+                    nlohmann::ordered_json& j) {
+  for (const auto& b : args.bounds) {
+    // A national spend has no meaning in one geo; a ratio of that geo's spend does.
+    const auto eq = b.rfind('='), colon = b.find(':', eq == std::string::npos ? 0 : eq);
+    if (colon != std::string::npos && (b[colon - 1] != 'x' || b.back() != 'x'))
+      throw InputError(located(args.file, 0, 0, "--bounds " + b + " with --per-geo: give ratios of each geo's "
+                                                "current spend (CHANNEL=0.5x:2x), not weekly spends"));
+  }
+  const auto G = static_cast<size_t>(r.geos());
+  std::vector<ResponseModel> rg;
+  std::vector<double> now(G);
+  for (size_t g = 0; g < G; ++g) {
+    rg.push_back(r.geo(static_cast<int>(g)));
+    now[g] = std::accumulate(rg[g].current().begin(), rg[g].current().end(), 0.0);
+  }
+  const std::vector<std::optional<double>> budget = geo_budgets(args, name, geos, now, used_geos);
+  std::vector<OptimizeOptions> per(G);
+  for (size_t g = 0; g < G; ++g) {
+    per[g] = options_for(args, name, rg[g], ctx.channels, used_channels);
+    per[g].budget = budget[g];
+    // Said here, where the geo has a name (optimize would only give the numbers).
+    const double lo = std::accumulate(per[g].lower.begin(), per[g].lower.end(), 0.0),
+                 hi = std::accumulate(per[g].upper.begin(), per[g].upper.end(), 0.0), want = budget[g].value_or(now[g]);
+    if (want < lo * (1 - 1e-12) || want > hi * (1 + 1e-12))
+      throw InputError(located(args.file, 0, 0, fmt::format("optimize {}: geo {}'s weekly budget {} lies outside what "
+                                                            "its channels' bounds allow [{}, {}] (widen them with "
+                                                            "--bounds CH=0.5x:2x, ratios of each geo's spend)",
+                                                            name, geos[g], fmt_count(want), fmt_count(lo),
+                                                            fmt_count(hi))));
+  }
+  const PanelResult p = optimize_geos(r, per);
+  const OptimizeResult& t = p.total;
+  fmt::print("{}: weekly budget {} over {} geos, each geo splitting its own, objective {} ({} draws, {} "
+             "evaluations)\n{}",
+             name, fmt_count(t.budget), G, t.objective, fmt_count(r.draws()), fmt_count(t.evaluations), warn);
+  TextTable by_geo({"geo", "current budget", "budget", "expected " + ctx.outcome, "lift", "94% HDI",
+                    ctx.units.marginal()},
+                   {true, false, false, false, false, false, false});
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  std::vector<double> marginal(G);
+  for (size_t g = 0; g < G; ++g) {
+    const OptimizeResult& res = p.geos[g];
+    marginal[g] = marginal_return(rg[g], per[g], res);
+    ctx.marginal = marginal[g];
+    fmt::print("\ngeo {}: weekly budget {} (today {})\n", geos[g], fmt_count(res.budget), fmt_count(now[g]));
+    nlohmann::ordered_json e;
+    e["geo"] = geos[g];
+    print_split(rg[g], per[g], res, ctx, e);
+    put_returns(e, ctx.units, marginal[g], average_return(rg[g], res.recommended));
+    list.push_back(e);
+    by_geo.row({geos[g], fmt_count(now[g]), fmt_count(res.budget), fmt_num(res.outcome_recommended, 4),
+                fmt_num(res.lift.mean), fmt_num(res.lift.low) + " .. " + fmt_num(res.lift.high),
+                fmt_return(ctx.units, marginal[g])});
+  }
+  by_geo.note(std::string(ctx.units.marginal()) + ": what the geo's next unit of spend returns at its best split; "
+              "geos far apart would gain from moving budget between them (--geo-budget)");
+  fmt::print("\n{}: by geo\n", name);
+  by_geo.print(std::cout);
+  TextTable total({"channel", "current", "recommended", "change"}, {true, false, false, false});
+  for (size_t c = 0; c < ctx.channels.size(); ++c)
+    total.row({ctx.channels[c], fmt_count(t.current[c]), fmt_count(t.recommended[c]),
+               t.current[c] > 0 ? fmt::format("{:+.1f}%", 100 * (t.recommended[c] / t.current[c] - 1))
+                                : std::string(kDash)});
+  total.note("the sum over geos of each geo's split");
+  fmt::print("\n{}: total over geos\n", name);
+  total.print(std::cout);
+  std::cout.flush();
+  fmt::print("expected {} per week: current {}, recommended {}\n", ctx.outcome, fmt_num(t.outcome_current, 4),
+             fmt_num(t.outcome_recommended, 4));
+  fmt::print("lift {} [94% HDI {}, {}], P(recommended beats current) = {}\n", fmt_num(t.lift.mean),
+             fmt_num(t.lift.low), fmt_num(t.lift.high), fmt_fixed(t.p_better, 3));
+  j["mode"] = "per_geo";
+  j["budget"] = t.budget;
+  j["objective"] = t.objective;
+  j["current"] = per_channel(ctx.channels, t.current);
+  j["recommended"] = per_channel(ctx.channels, t.recommended);
+  j["lower"] = per_channel(ctx.channels, t.lower);
+  j["upper"] = per_channel(ctx.channels, t.upper);
+  j["expected_outcome"] = {{"current", t.outcome_current}, {"recommended", t.outcome_recommended}};
+  j["lift"] = {{"mean", t.lift.mean}, {"hdi_3%", t.lift.low}, {"hdi_97%", t.lift.high}};
+  j["p_better"] = t.p_better;
+  j["geos"] = list;
+}
+
 // One model's answer: the table on stdout, its JSON object back. Bounds and fixes name
 // channels; under --all a model without one of them is left as it is (the caller checks that
 // some model had it).
 nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::string& name,
-                                      std::vector<std::string>& used_channels) {
+                                      std::vector<std::string>& used_channels, std::vector<std::string>& used_geos) {
   const ModelOutput mo = read_for_analysis(args.file, name);
   if (mo.failed())
     throw InputError(located(args.file, 0, 0, "model " + name + " has status \"" + mo.status.text() + "\""));
@@ -265,6 +402,16 @@ nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::strin
   j["status"] = mo.status.text();
   j["outcome_kind"] = to_string(units.kind);
   try {
+    if (args.per_geo || !args.geo_budgets.empty()) {
+      const auto& geos = f.model->dataset().geos;
+      if (r.geos() > 1) {
+        optimize_panel(args, name, r, geos, ctx, warn, used_channels, used_geos, j);
+        return j;
+      }
+      // Under --all a single-geo model answers as usual; named alone, it is a slip.
+      if (!args.all)
+        throw InputError(located(args.file, 0, 0, "--per-geo: model " + name + " is not a panel (it has one geo)"));
+    }
     if (!args.budget_range.empty()) {
       const auto [lo, hi] = budget_range(args);
       const std::vector<FrontierPoint> points = frontier(r, o, lo, hi, args.points);
@@ -358,18 +505,18 @@ nlohmann::ordered_json optimize_model(const OptimizeArgs& args, const std::strin
 
 int run_optimize(const OptimizeArgs& args) {
   const std::vector<std::string> names = select_models(args.file, args.model, args.all);
-  std::vector<std::string> used;
+  std::vector<std::string> used, used_geos;
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   int status = 0;
   for (size_t i = 0; i < names.size(); ++i) {
     if (i > 0) fmt::print("\n");
     if (!args.all) {
-      all.push_back(optimize_model(args, names[i], used));
+      all.push_back(optimize_model(args, names[i], used, used_geos));
       continue;
     }
     // --all: a failed model is said and skipped, the rest go on.
     try {
-      all.push_back(optimize_model(args, names[i], used));
+      all.push_back(optimize_model(args, names[i], used, used_geos));
     } catch (const InputError& e) {
       fmt::print(stderr, "herd: error: {}\n", e.what());
       status = 1;
@@ -381,6 +528,11 @@ int run_optimize(const OptimizeArgs& args) {
       if (std::find(used.begin(), used.end(), ch) == used.end())
         throw InputError(located(args.file, 0, 0, "no model in this file has channel \"" + ch + "\""));
     }
+  for (const auto& item : args.geo_budgets) {
+    const std::string geo = item.substr(0, item.rfind('='));
+    if (std::find(used_geos.begin(), used_geos.end(), geo) == used_geos.end())
+      throw InputError(located(args.file, 0, 0, "no panel model in this file has geo \"" + geo + "\""));
+  }
   // One model: INTERFACE.md's object; --all: an array of them, in the file's order.
   if (!args.json.empty()) write_file_atomically(args.json, (args.all ? all : all.at(0)).dump() + "\n");
   return status;

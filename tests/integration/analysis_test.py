@@ -230,8 +230,51 @@ def main(herd, work):
     check(isinstance(every, list) and [m["model"] for m in every] == [model], f"--all JSON {every}")
     check(every[0]["recommended"] == r["recommended"], "--all gives what --model gives")
 
+    # A panel split geo by geo: each geo's budget kept, the total the sum of the geos'.
+    panel = os.path.join(work, "panel.h5")
+    run(herd, "fit", os.path.join(EXAMPLES, "geo_panel.toml"), "--out", panel, "--warmup", "100", "--draws", "50",
+        "--quiet")
+    check(os.path.exists(panel), "the panel fit wrote its file")
+    js_g = os.path.join(work, "per_geo.json")
+    run(herd, "optimize", panel, "--model", "geo_panel", "--geo-budget", "north=1.2x", "--geo-budget", "south=60000",
+        "--json", js_g, expect=0)
+    with open(js_g) as f:
+        pg = json.load(f)
+    check(pg["mode"] == "per_geo" and len(pg["geos"]) == 6, f"per-geo JSON {pg.get('mode')}")
+    by = {g["geo"]: g for g in pg["geos"]}
+    north_now = sum(by["north"]["current"].values())
+    check(abs(by["north"]["budget"] - 1.2 * north_now) < 1e-6 * north_now, "north's budget is 1.2x today's")
+    check(abs(by["south"]["budget"] - 60000) < 1e-6 * 60000, "south's budget as given")
+    for g in pg["geos"]:
+        spent = sum(g["recommended"].values())
+        check(abs(spent - g["budget"]) < 1e-6 * g["budget"], f"geo {g['geo']} spends its budget")
+        if g["geo"] not in ("north", "south"):
+            check(abs(g["budget"] - sum(g["current"].values())) < 1e-6 * g["budget"], "other geos keep theirs")
+        for c, v in g["recommended"].items():
+            check(g["lower"][c] * (1 - 1e-9) <= v <= g["upper"][c] * (1 + 1e-9), f"geo {g['geo']} {c} in its box")
+    check(abs(pg["budget"] - sum(g["budget"] for g in pg["geos"])) < 1e-6 * pg["budget"], "total budget is the sum")
+    for c, v in pg["recommended"].items():
+        check(abs(v - sum(g["recommended"][c] for g in pg["geos"])) < 1e-6 * pg["budget"], f"total {c} is the sum")
+    for k in ("current", "recommended"):
+        tot = sum(g["expected_outcome"][k] for g in pg["geos"])
+        check(abs(pg["expected_outcome"][k] - tot) < 1e-9 * abs(tot), f"total expected outcome ({k}) is the sum")
+
     # Bad input: exit 2, nothing written.
     bad = os.path.join(work, "bad.json")
+    for args in (["optimize", out, "--model", model, "--per-geo", "--json", bad],  # not a panel
+                 ["optimize", panel, "--model", "geo_panel", "--geo-budget", "nowhere=1000", "--json", bad],
+                 ["optimize", panel, "--model", "geo_panel", "--geo-budget", "north=-1", "--json", bad],
+                 ["optimize", panel, "--model", "geo_panel", "--geo-budget", "north=1x", "--geo-budget", "north=2x",
+                  "--json", bad],
+                 ["optimize", panel, "--model", "geo_panel", "--per-geo", "--bounds", "tv=0:9000", "--json", bad],
+                 ["optimize", panel, "--model", "geo_panel", "--per-geo", "--target-mroi", "0.01", "--json", bad],
+                 ["optimize", panel, "--model", "geo_panel", "--geo-budget", "north=1.2x", "--budget", "1000",
+                  "--json", bad],
+                 ["optimize", panel, "--model", "geo_panel", "--geo-budget", "north=100", "--json", bad]):
+        p = run(herd, *args)
+        check(p.returncode == 2, f"herd {' '.join(args)}: exit {p.returncode}\n{p.stderr}")
+        check(p.stderr.strip() != "", f"herd {' '.join(args)}: says why")
+        check(not os.path.exists(bad), f"herd {' '.join(args)} wrote {bad}")
     for args in (["analyze", out],
                  ["analyze", out, "--model", "nope"],
                  ["analyze", os.path.join(work, "missing.h5"), "--all"],

@@ -63,13 +63,20 @@ class ResponseModel {
   /// The draw's curve of channel c in geo g.
   const ChannelCurve<double>& curve(int i, int g, int c) const;
   SaturationType saturation() const { return sat_; }
+  int geos() const { return G_; }
+  /// Geo g on its own: its spends are the channel's spends in that geo (current: the geo's
+  /// average weekly spend; reference: its lowest positive one under log saturation), and its
+  /// outcome is the geo's. The geos' outcomes sum to the whole model's.
+  ResponseModel geo(int g) const;
 
  private:
+  ResponseModel() = default;
   int n_ = 0, G_ = 1, C_ = 0;
   bool multiplicative_ = false;
   double outcome_scale_ = 1;
   SaturationType sat_ = SaturationType::kLinear;
   std::vector<double> current_, reference_, share_;  // share_[g * C + c]
+  std::vector<double> geo_current_, geo_reference_;  // [g * C + c], for geo()
   std::vector<double> base_;                         // [i * G + g]
   std::vector<ChannelCurve<double>> curves_;         // [(i * G + g) * C + c]
   // Hill curves by channel, draws innermost: S = inv_logit(slope (log x + offset)) with
@@ -278,6 +285,17 @@ struct FrontierPoint {
 };
 /// The frontier at `points` budgets evenly spaced from lo to hi (each within the bounds).
 std::vector<FrontierPoint> frontier(const ResponseModel& r, OptimizeOptions options, double lo, double hi, int points);
+
+/// A panel's allocation with a budget per geo: each geo's best split of its own budget
+/// (geos[g], in that geo's spends, ResponseModel::geo(g)) and the total over geos (spends,
+/// bounds and expected outcomes summed; lift and P(better) per draw of the summed outcome;
+/// a channel's bound state is the geos' when they all agree, else inside).
+struct PanelResult {
+  std::vector<OptimizeResult> geos;
+  OptimizeResult total;
+};
+/// per_geo[g]: geo g's budget (unset: its current total), box and objective.
+PanelResult optimize_geos(const ResponseModel& r, const std::vector<OptimizeOptions>& per_geo);
 
 /// The objective value and gradient at x (exposed for tests).
 double objective_value(const ResponseModel& r, const std::string& objective, const double* x, double* grad);
